@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Release builds get aggressive optimisation of the numeric kernels; debug builds stay debuggable.
+let kernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "interp",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "interp", targets: ["interp"]),
+        .library(name: "NNRuntime", targets: ["NNRuntime"]),
+        .library(name: "InterpCLI", targets: ["InterpCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, liblapacke-dev, libpng-dev, libjpeg-dev).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+
+        // The engine every method shares.
+        .target(name: "NNRuntime", dependencies: ["CBLAS", "CPNG", "CJPEG"],
+                swiftSettings: kernelSettings),
+        // Statistics shared by the methods.
+        .target(name: "Analysis", dependencies: ["NNRuntime"], swiftSettings: kernelSettings),
+        // captum-like attribution methods.
+        .target(name: "Attribution", dependencies: ["NNRuntime"], swiftSettings: kernelSettings),
+        // One target per method.
+        .target(name: "DoraCore", dependencies: ["NNRuntime", "Analysis"], swiftSettings: kernelSettings),
+        .target(name: "Invert", dependencies: ["NNRuntime", "Analysis"], swiftSettings: kernelSettings),
+        .target(name: "RDR", dependencies: ["NNRuntime", "Analysis"], swiftSettings: kernelSettings),
+        .target(name: "ROAR", dependencies: ["NNRuntime", "Analysis", "Attribution"],
+                swiftSettings: kernelSettings),
+        // Command-line interface as a library so tests can parse and run commands.
+        .target(name: "InterpCLI", dependencies: [
+            "NNRuntime", "Analysis", "Attribution", "DoraCore", "Invert", "RDR", "ROAR",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "interp", dependencies: ["InterpCLI"]),
+
+        // Tests.
+        .target(name: "TestSupport", dependencies: ["NNRuntime"], path: "Tests/TestSupport",
+                resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime", "TestSupport"]),
+        .testTarget(name: "InterpCLITests", dependencies: ["InterpCLI"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,62 @@
+/// Convenience entry points in the shape of MLX and candle: differentiate a closure with respect to
+/// its input, or a loss with respect to a module's parameters.
+
+/// The value of `f(x)` and its gradient with respect to `x`; `f` must return one element.
+public func valueWithGradient(at x: Tensor, in f: (Tensor) throws -> Tensor) rethrows -> (value: Tensor, gradient: Tensor) {
+    let tape = GradientTape()
+    let xs = tape.watch(x)
+    let y = try tape.record { try f(xs) }
+    return (y.detached(), tape.gradient(of: y)[xs]!)
+}
+
+/// The gradient of `f` at `x`; `f` must return one element.
+public func gradient(at x: Tensor, in f: (Tensor) throws -> Tensor) rethrows -> Tensor {
+    try valueWithGradient(at: x, in: f).gradient
+}
+
+/// The value of `f(x, y)` and its gradients with respect to both arguments.
+public func valueWithGradient(at x: Tensor, _ y: Tensor,
+                              in f: (Tensor, Tensor) throws -> Tensor) rethrows -> (value: Tensor, gradient: (Tensor, Tensor)) {
+    let tape = GradientTape()
+    let xs = tape.watch(x), ys = tape.watch(y)
+    let out = try tape.record { try f(xs, ys) }
+    let g = tape.gradient(of: out)
+    return (out.detached(), (g[xs]!, g[ys]!))
+}
+
+/// The gradients of a scalar loss with respect to every trainable parameter of a module, keyed by
+/// the parameter's state-dict path.
+public struct ParameterGradients {
+    /// `(path, gradient)` in the module's parameter order.
+    public let named: [(String, Tensor)]
+    private let byObject: [ObjectIdentifier: Tensor]
+
+    init(module: Module, gradients: Gradients) {
+        var named: [(String, Tensor)] = []
+        var byObject: [ObjectIdentifier: Tensor] = [:]
+        for (path, p) in module.namedParameters() where p.requiresGradient {
+            guard let g = gradients[p] else { continue }
+            named.append((path, g))
+            byObject[ObjectIdentifier(p)] = g
+        }
+        self.named = named
+        self.byObject = byObject
+    }
+
+    /// Gradient by state-dict path, e.g. `"features.0.weight"`.
+    public subscript(path: String) -> Tensor? { named.first { $0.0 == path }?.1 }
+    /// Gradient of a parameter object.
+    public subscript(parameter: Parameter) -> Tensor? { byObject[ObjectIdentifier(parameter)] }
+}
+
+/// The value of `loss(model)` and its gradients with respect to the model's trainable parameters.
+///
+/// ```swift
+/// let (loss, grads) = valueAndGradient(of: model) { m in crossEntropy(m(x), labels: y) }
+/// ```
+public func valueAndGradient<M: Module>(of model: M, _ loss: (M) throws -> Tensor) rethrows -> (value: Tensor, gradients: ParameterGradients) {
+    let tape = GradientTape()
+    tape.watch(model)
+    let y = try tape.record { try loss(model) }
+    return (y.detached(), ParameterGradients(module: model, gradients: tape.gradient(of: y)))
+}

@@ -1,0 +1,3 @@
+import InterpCLI
+
+Interp.main()

@@ -1,0 +1,8 @@
+import Testing
+@testable import InterpCLI
+
+@Suite struct InterpCLITests {
+    @Test func versionMatchesConfiguration() {
+        #expect(Interp.configuration.version == Interp.version)
+    }
+}
