@@ -1,21 +1,22 @@
-/// Every differentiable op, as recorded on the tape. Backward rules, traces and error messages name
-/// ops by these values.
+/// Every primitive differentiable op, as recorded on the tape. Backward rules, traces and error
+/// messages name ops by these values. Composite ops (`mean`, `variance`, `crossEntropy`, `minimum`)
+/// record the primitives they are built from.
 public enum OpKind: String, Sendable, CaseIterable {
     case leaf
     // Elementwise
-    case add, sub, mul, div, neg, exp, log, sqrt, pow, abs, maximum, minimum, clamp, square
+    case add, sub, mul, div, neg, exp, log, sqrt, pow, abs, maximum, clamp, square
     // Activations
     case relu, relu6, leakyReLU, sigmoid, tanh, softmax, logSoftmax
     // Reductions
-    case sum, mean, max, variance
+    case sum, max
     // Shape
-    case reshape, permute, slice, concat, pad, broadcast, expand
+    case reshape, permute, slice, concat, pad, broadcast
     // Linear algebra and convolution
     case matmul, linear, conv2d
     // Pooling and resizing
     case maxPool2d, avgPool2d, adaptiveAvgPool2d, resizeBilinear
     // Normalisation, regularisation, losses
-    case batchNorm, dropout, crossEntropy, nllLoss
+    case batchNorm, dropout, nllLoss
     /// An op defined outside NNRuntime (its pullback supplied by the caller).
     case custom
 }

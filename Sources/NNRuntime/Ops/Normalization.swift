@@ -1,0 +1,121 @@
+/// Batch normalisation over the channel axis of NCHW (or NC) tensors, train and eval.
+
+/// Normalises `x` per channel (axis 1): `y = γ·(x − μ)/√(σ² + ε) + β`.
+///
+/// In training the batch mean and biased variance normalise, and the running statistics are updated
+/// with `momentum` using the *unbiased* variance, exactly as PyTorch's `F.batch_norm`. In evaluation
+/// the running statistics normalise and are returned unchanged. One fused op with the textbook VJP
+/// (Ioffe & Szegedy, 2015): in training
+/// `dx = (γ/σ)·(g − mean(g) − x̂·mean(g·x̂))`, in evaluation `dx = γ·g/σ`.
+///
+/// - Returns: the output and the (updated) running mean and variance.
+public func batchNorm(_ x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor?, bias: Tensor?,
+                      training: Bool, momentum: Float = 0.1, eps: Float = 1e-5)
+    -> (output: Tensor, runningMean: Tensor, runningVar: Tensor) {
+    precondition(x.rank >= 2, "batchNorm: expected [N, C, ...] input, got \(x.shape)")
+    let (n, c) = (x.shape[0], x.shape[1])
+    let inner = x.shape[2...].reduce(1, *)
+    let perChannel = n * inner
+    precondition(runningMean.shape == [c] && runningVar.shape == [c],
+                 "batchNorm: running statistics \(runningMean.shape), \(runningVar.shape) do not match \(c) channels")
+    precondition(weight.map { $0.shape == [c] } ?? true && bias.map { $0.shape == [c] } ?? true,
+                 "batchNorm: weight/bias must have shape [\(c)]")
+    precondition(!training || perChannel > 1,
+                 "batchNorm: training needs more than one value per channel, got input \(x.shape)")
+
+    // Per-channel statistics: the batch's (training) or the running ones (evaluation).
+    var mean = [Float](repeating: 0, count: c), invStd = mean
+    var newMean = runningMean, newVar = runningVar
+    x.withUnsafeBufferPointer { p in
+        for ch in 0..<c {
+            if training {
+                var s = 0.0, s2 = 0.0
+                for i in 0..<n {
+                    let base = (i * c + ch) * inner
+                    for j in 0..<inner { s += Double(p[base + j]) }
+                }
+                let m = s / Double(perChannel)
+                for i in 0..<n {
+                    let base = (i * c + ch) * inner
+                    for j in 0..<inner { let d = Double(p[base + j]) - m; s2 += d * d }
+                }
+                let v = s2 / Double(perChannel)
+                mean[ch] = Float(m)
+                invStd[ch] = Float(1 / (v + Double(eps)).squareRoot())
+                newMean[index: ch] = (1 - momentum) * runningMean[index: ch] + momentum * Float(m)
+                newVar[index: ch] = (1 - momentum) * runningVar[index: ch]
+                    + momentum * Float(v * Double(perChannel) / Double(perChannel - 1))
+            } else {
+                mean[ch] = runningMean[index: ch]
+                invStd[ch] = 1 / (runningVar[index: ch] + eps).squareRoot()
+            }
+        }
+    }
+    let gamma = weight?.scalars ?? [Float](repeating: 1, count: c)
+    let beta = bias?.scalars ?? [Float](repeating: 0, count: c)
+    let out = Tensor(shape: x.shape) { dst in
+        x.withUnsafeBufferPointer { p in
+            for i in 0..<n {
+                for ch in 0..<c {
+                    let base = (i * c + ch) * inner
+                    let scale = gamma[ch] * invStd[ch], shift = beta[ch] - mean[ch] * scale
+                    for j in 0..<inner { dst[base + j] = p[base + j] * scale + shift }
+                }
+            }
+        }
+    }
+    var inputs = [x]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    let result = recordOp(.batchNorm, inputs: inputs, output: out) { g in
+        var sumG = [Float](repeating: 0, count: c), sumGX = sumG
+        g.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in
+            for i in 0..<n {
+                for ch in 0..<c {
+                    let base = (i * c + ch) * inner
+                    var a: Float = 0, b: Float = 0
+                    for j in 0..<inner {
+                        a += pg[base + j]
+                        b += pg[base + j] * (px[base + j] - mean[ch]) * invStd[ch]
+                    }
+                    sumG[ch] += a; sumGX[ch] += b
+                }
+            }
+        } }
+        let dx = Tensor(shape: x.shape) { dst in
+            g.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in
+                for i in 0..<n {
+                    for ch in 0..<c {
+                        let base = (i * c + ch) * inner
+                        let k = gamma[ch] * invStd[ch]
+                        if training {
+                            let mg = sumG[ch] / Float(perChannel), mgx = sumGX[ch] / Float(perChannel)
+                            for j in 0..<inner {
+                                let xhat = (px[base + j] - mean[ch]) * invStd[ch]
+                                dst[base + j] = k * (pg[base + j] - mg - xhat * mgx)
+                            }
+                        } else {
+                            for j in 0..<inner { dst[base + j] = k * pg[base + j] }
+                        }
+                    }
+                }
+            } }
+        }
+        var grads: [Tensor?] = [dx]
+        if weight != nil { grads.append(Tensor(sumGX)) }
+        if bias != nil { grads.append(Tensor(sumG)) }
+        return grads
+    }
+    return (result, newMean, newVar)
+}
+
+/// Zeroes each element with probability `probability` and scales survivors by `1 / (1 − p)`
+/// (inverted dropout, PyTorch's), drawing the mask from `generator`; the identity when not training.
+public func dropout(_ x: Tensor, probability p: Float, training: Bool, generator: inout SeededGenerator) -> Tensor {
+    precondition((0...1).contains(p), "dropout: probability \(p) is outside [0, 1]")
+    guard training, p > 0 else { return x }
+    let scale: Float = p < 1 ? 1 / (1 - p) : 0
+    let mask = Tensor(shape: x.shape) { m in for i in m.indices { m[i] = generator.nextUniform() >= p ? scale : 0 } }
+    let out = x.detached().zipMap(mask, *)
+    return recordOp(.dropout, inputs: [x], output: out) { g in [g.zipMap(mask, *)] }
+}
