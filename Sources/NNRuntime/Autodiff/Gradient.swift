@@ -6,6 +6,7 @@ public func valueWithGradient(at x: Tensor, in f: (Tensor) throws -> Tensor) ret
     let tape = GradientTape()
     let xs = tape.watch(x)
     let y = try tape.record { try f(xs) }
+    guard isTraced(y, on: tape) else { return (y, Tensor.zeros(x.shape)) }
     return (y.detached(), tape.gradient(of: y)[xs]!)
 }
 
@@ -20,6 +21,7 @@ public func valueWithGradient(at x: Tensor, _ y: Tensor,
     let tape = GradientTape()
     let xs = tape.watch(x), ys = tape.watch(y)
     let out = try tape.record { try f(xs, ys) }
+    guard isTraced(out, on: tape) else { return (out, (Tensor.zeros(x.shape), Tensor.zeros(y.shape))) }
     let g = tape.gradient(of: out)
     return (out.detached(), (g[xs]!, g[ys]!))
 }
@@ -58,5 +60,6 @@ public func valueAndGradient<M: Module>(of model: M, _ loss: (M) throws -> Tenso
     let tape = GradientTape()
     tape.watch(model)
     let y = try tape.record { try loss(model) }
-    return (y.detached(), ParameterGradients(module: model, gradients: tape.gradient(of: y)))
+    let g = isTraced(y, on: tape) ? tape.gradient(of: y) : .none(tape: tape)
+    return (y.detached(), ParameterGradients(module: model, gradients: g))
 }

@@ -44,7 +44,7 @@ public final class GradientTape {
     public let rules: [BackwardRule]
     var nodes: [Node] = []
     private var retained: Set<Int> = []
-    private var parameterIndex: [ObjectIdentifier: Int] = [:]
+    private(set) var parameterIndex: [ObjectIdentifier: Int] = [:]
     private var watchedParameters: [Parameter] = []
 
     public init(rules: [BackwardRule] = []) {
@@ -95,6 +95,7 @@ public final class GradientTape {
     /// Keeps the gradient with respect to `x` (a tensor recorded on this tape) in the result of
     /// ``gradient(of:seed:)``; activation captures do this automatically.
     public func retain(_ x: Tensor) {
+        guard x.trace != nil else { return }
         if let t = x.trace, t.tapeID == id { retained.insert(t.index) }
     }
 
@@ -107,12 +108,15 @@ public final class GradientTape {
     }
 
     /// Back-propagates from `y`. Without `seed`, `y` must hold one element and its gradient is 1.
+    /// `y` must have been computed inside ``record(_:)`` from a watched tensor or parameter.
     ///
     /// Nodes after `y` are ignored; every node before it is visited once, in reverse order, so each
     /// gradient is complete (all consumers summed) before it is propagated further.
     public func gradient(of y: Tensor, seed: Tensor? = nil) -> Gradients {
         guard let trace = y.trace, trace.tapeID == id else {
-            return Gradients(tapeID: id, values: [:], parameterIndex: parameterIndex)
+            // Like PyTorch, differentiating something the tape never saw is a usage error; it is
+            // almost always an output computed outside `record { }`.
+            preconditionFailure("GradientTape.gradient: the output was not recorded on this tape or does not depend on any watched tensor; compute it inside record { }")
         }
         let start = seed ?? {
             precondition(y.count == 1, "GradientTape.gradient: output of shape \(y.shape) is not a scalar; pass a seed")
@@ -147,9 +151,16 @@ public final class GradientTape {
     }
 }
 
+/// Whether `y` is on tape `tape` (false when it does not depend on anything the tape watched).
+func isTraced(_ y: Tensor, on tape: GradientTape) -> Bool { y.trace?.tapeID == tape.id }
+
 /// The gradients computed by one backward pass, looked up by the tensor or parameter they belong to.
 public struct Gradients {
     let tapeID: Int
+    /// No gradients: the output did not depend on anything watched, so every gradient is zero.
+    static func none(tape: GradientTape) -> Gradients {
+        Gradients(tapeID: tape.id, values: [:], parameterIndex: tape.parameterIndex)
+    }
     let values: [Int: Tensor]
     let parameterIndex: [ObjectIdentifier: Int]
 
