@@ -16,6 +16,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Zip archives: PyTorch's zip-format checkpoints and .npz files (MIT licence).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, liblapacke-dev, libpng-dev, libjpeg-dev).
@@ -25,7 +27,8 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
 
         // The engine every method shares.
-        .target(name: "NNRuntime", dependencies: ["CBLAS", "CPNG", "CJPEG"],
+        .target(name: "NNRuntime", dependencies: ["CBLAS", "CPNG", "CJPEG",
+                                                  .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: kernelSettings),
         // Statistics shared by the methods.
         .target(name: "Analysis", dependencies: ["NNRuntime"], swiftSettings: kernelSettings),
