@@ -1,0 +1,165 @@
+/// Max, average and adaptive-average pooling over NCHW tensors, with PyTorch's output-size rules
+/// (including `ceil_mode`) and VJPs that accumulate correctly for overlapping windows.
+
+/// PyTorch's pooling output size: `floor` (or `ceil`) of `(in + 2p − d(k − 1) − 1)/s + 1`, where in
+/// ceil mode the last window must start inside the input or its left padding.
+func poolOutputSize(_ size: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, ceilMode: Bool, op: String) -> Int {
+    precondition(kernel > 0 && stride > 0 && dilation > 0, "\(op): kernel, stride and dilation must be positive")
+    precondition(padding >= 0 && padding <= kernel / 2,
+                 "\(op): padding \(padding) must be between 0 and half the kernel size \(kernel)")
+    let span = size + 2 * padding - dilation * (kernel - 1) - 1
+    precondition(span >= 0, "\(op): window \(kernel) (dilation \(dilation)) is larger than the padded input \(size)")
+    var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+    if ceilMode && (out - 1) * stride >= size + padding { out -= 1 }
+    return out
+}
+
+private func planes(_ x: Tensor, _ op: String) -> (Int, Int, Int) {
+    precondition(x.rank == 4, "\(op): expected [N, C, H, W], got \(x.shape)")
+    return (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+}
+
+/// Max over each window; padded positions never win. The gradient goes to the first maximal
+/// position of each window (PyTorch's argmax), summed where windows overlap.
+public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
+                      dilation: (Int, Int) = (1, 1), ceilMode: Bool = false) -> Tensor {
+    let (planeCount, h, w) = planes(x, "maxPool2d")
+    let s = stride ?? kernelSize
+    let ho = poolOutputSize(h, kernel: kernelSize.0, stride: s.0, padding: padding.0, dilation: dilation.0, ceilMode: ceilMode, op: "maxPool2d")
+    let wo = poolOutputSize(w, kernel: kernelSize.1, stride: s.1, padding: padding.1, dilation: dilation.1, ceilMode: ceilMode, op: "maxPool2d")
+    var argmax = [Int32](repeating: -1, count: planeCount * ho * wo)
+    let out = Tensor(shape: [x.shape[0], x.shape[1], ho, wo]) { dst in
+        x.withUnsafeBufferPointer { px in
+            for pl in 0..<planeCount {
+                let plane = px.baseAddress! + pl * h * w
+                for oy in 0..<ho {
+                    for ox in 0..<wo {
+                        var best = -Float.infinity, bi = -1
+                        for ki in 0..<kernelSize.0 {
+                            let iy = oy * s.0 - padding.0 + ki * dilation.0
+                            guard iy >= 0 && iy < h else { continue }
+                            for kj in 0..<kernelSize.1 {
+                                let ix = ox * s.1 - padding.1 + kj * dilation.1
+                                guard ix >= 0 && ix < w else { continue }
+                                let v = plane[iy * w + ix]
+                                if v > best || v.isNaN || bi < 0 { best = v; bi = iy * w + ix; if v.isNaN { break } }
+                            }
+                        }
+                        let o = (pl * ho + oy) * wo + ox
+                        dst[o] = best
+                        argmax[o] = Int32(bi)
+                    }
+                }
+            }
+        }
+    }
+    return recordOp(.maxPool2d, inputs: [x], output: out) { g in
+        [Tensor(shape: x.shape) { dx in
+            dx.initialize(repeating: 0)
+            g.withUnsafeBufferPointer { pg in
+                for pl in 0..<planeCount {
+                    for j in 0..<(ho * wo) {
+                        let o = pl * ho * wo + j
+                        if argmax[o] >= 0 { dx[pl * h * w + Int(argmax[o])] += pg[o] }
+                    }
+                }
+            }
+        }]
+    }
+}
+
+/// Mean over each window. The divisor is the window clipped to the padded input (or, with
+/// `countIncludePad` false, to the input itself), exactly as PyTorch computes it.
+public func avgPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
+                      ceilMode: Bool = false, countIncludePad: Bool = true) -> Tensor {
+    let (planeCount, h, w) = planes(x, "avgPool2d")
+    let s = stride ?? kernelSize
+    let ho = poolOutputSize(h, kernel: kernelSize.0, stride: s.0, padding: padding.0, dilation: 1, ceilMode: ceilMode, op: "avgPool2d")
+    let wo = poolOutputSize(w, kernel: kernelSize.1, stride: s.1, padding: padding.1, dilation: 1, ceilMode: ceilMode, op: "avgPool2d")
+    // Window bounds and divisor per output position, shared by forward and backward.
+    struct Window { let y0, y1, x0, x1: Int; let scale: Float }
+    var windows: [Window] = []
+    windows.reserveCapacity(ho * wo)
+    for oy in 0..<ho {
+        for ox in 0..<wo {
+            var y0 = oy * s.0 - padding.0, x0 = ox * s.1 - padding.1
+            var y1 = Swift.min(y0 + kernelSize.0, h + padding.0), x1 = Swift.min(x0 + kernelSize.1, w + padding.1)
+            let padded = (y1 - y0) * (x1 - x0)
+            y0 = Swift.max(y0, 0); x0 = Swift.max(x0, 0); y1 = Swift.min(y1, h); x1 = Swift.min(x1, w)
+            let count = countIncludePad ? padded : (y1 - y0) * (x1 - x0)
+            windows.append(Window(y0: y0, y1: y1, x0: x0, x1: x1, scale: count > 0 ? 1 / Float(count) : 0))
+        }
+    }
+    let out = Tensor(shape: [x.shape[0], x.shape[1], ho, wo]) { dst in
+        x.withUnsafeBufferPointer { px in
+            for pl in 0..<planeCount {
+                let plane = px.baseAddress! + pl * h * w
+                for (j, win) in windows.enumerated() {
+                    var total: Float = 0
+                    for iy in win.y0..<Swift.max(win.y0, win.y1) {
+                        for ix in win.x0..<Swift.max(win.x0, win.x1) { total += plane[iy * w + ix] }
+                    }
+                    dst[pl * ho * wo + j] = total * win.scale
+                }
+            }
+        }
+    }
+    return recordOp(.avgPool2d, inputs: [x], output: out) { g in
+        [Tensor(shape: x.shape) { dx in
+            dx.initialize(repeating: 0)
+            g.withUnsafeBufferPointer { pg in
+                for pl in 0..<planeCount {
+                    let plane = dx.baseAddress! + pl * h * w
+                    for (j, win) in windows.enumerated() {
+                        let v = pg[pl * ho * wo + j] * win.scale
+                        for iy in win.y0..<Swift.max(win.y0, win.y1) {
+                            for ix in win.x0..<Swift.max(win.x0, win.x1) { plane[iy * w + ix] += v }
+                        }
+                    }
+                }
+            }
+        }]
+    }
+}
+
+/// Averages over PyTorch's adaptive bins: bin `i` of `out` covers `[⌊i·in/out⌋, ⌈(i+1)·in/out⌉)`.
+public func adaptiveAvgPool2d(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
+    let (planeCount, h, w) = planes(x, "adaptiveAvgPool2d")
+    let (ho, wo) = outputSize
+    precondition(ho > 0 && wo > 0, "adaptiveAvgPool2d: output size \(outputSize) must be positive")
+    func bins(_ input: Int, _ output: Int) -> [(Int, Int)] {
+        (0..<output).map { i in (i * input / output, ((i + 1) * input + output - 1) / output) }
+    }
+    let rows = bins(h, ho), cols = bins(w, wo)
+    // Global pooling is the common case (every classifier head): one pass per plane.
+    let out = Tensor(shape: [x.shape[0], x.shape[1], ho, wo]) { dst in
+        x.withUnsafeBufferPointer { px in
+            for pl in 0..<planeCount {
+                let plane = px.baseAddress! + pl * h * w
+                for (oy, (y0, y1)) in rows.enumerated() {
+                    for (ox, (x0, x1)) in cols.enumerated() {
+                        var total: Float = 0
+                        for iy in y0..<y1 { for ix in x0..<x1 { total += plane[iy * w + ix] } }
+                        dst[(pl * ho + oy) * wo + ox] = total / Float((y1 - y0) * (x1 - x0))
+                    }
+                }
+            }
+        }
+    }
+    return recordOp(.adaptiveAvgPool2d, inputs: [x], output: out) { g in
+        [Tensor(shape: x.shape) { dx in
+            dx.initialize(repeating: 0)
+            g.withUnsafeBufferPointer { pg in
+                for pl in 0..<planeCount {
+                    let plane = dx.baseAddress! + pl * h * w
+                    for (oy, (y0, y1)) in rows.enumerated() {
+                        for (ox, (x0, x1)) in cols.enumerated() {
+                            let v = pg[(pl * ho + oy) * wo + ox] / Float((y1 - y0) * (x1 - x0))
+                            for iy in y0..<y1 { for ix in x0..<x1 { plane[iy * w + ix] += v } }
+                        }
+                    }
+                }
+            }
+        }]
+    }
+}
