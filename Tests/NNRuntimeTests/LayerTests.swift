@@ -127,6 +127,24 @@ private final class Tiny: Module {
         #expect(report.maxRelativeError < 1e-2, "\(report)")
     }
 
+    @Test func gradientsThroughEveryLayerTypeOfASmallCNN() {
+        // Conv2d (plain, strided, depthwise), BatchNorm2d, ReLU, ReLU6, pools, Dropout (eval),
+        // Flatten and Linear: the tape's parameter and input gradients against finite differences.
+        let net = Sequential(
+            Conv2d(2, 4, kernelSize: 3, padding: .symmetric(1, 1), seed: 1), BatchNorm2d(4), ReLU(),
+            Conv2d(4, 4, kernelSize: 3, stride: 2, padding: .same, groups: 4, seed: 2), ReLU6(),
+            MaxPool2d(kernelSize: 2, stride: 1), AvgPool2d(kernelSize: 2, stride: 1, padding: 1),
+            AdaptiveAvgPool2d(2), Flatten(), Dropout(probability: 0.3, seed: 1), Linear(16, 3, seed: 3))
+        net.eval()
+        var gen = SeededGenerator(seed: 21)
+        for (_, p) in net.namedParameters() where p.isBuffer && p.value.rank == 1 {
+            p.value = .uniform(p.value.shape, low: 0.5, high: 1.5, using: &gen)   // non-trivial running statistics
+        }
+        let report = GradCheck.check([.randn([2, 2, 6, 6], using: &gen)], module: net, step: 1e-3) { net($0[0]) }
+        #expect(report.checked > 200)
+        #expect(report.maxRelativeError < 1e-2, "\(report)")
+    }
+
     @Test func descriptionShowsTree() {
         let text = Sequential(Linear(2, 3), ReLU()).description
         #expect(text.contains("(0): Linear(inFeatures: 2, outFeatures: 3, bias: true)"))
