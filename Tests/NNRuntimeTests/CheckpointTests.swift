@@ -10,7 +10,7 @@ import TestSupport
 
     func expected(_ key: String) throws -> Tensor { try NPY.read(contentsOf: Fixtures.url("checkpoints/expected_\(key).npy")) }
 
-    @Test(arguments: ["tiny_zip.pth", "tiny_legacy.pth", "nested_zip.pth"])
+    @Test(arguments: ["tiny_zip.pt", "tiny_legacy.pt", "nested_zip.pt"])
     func loadsEveryTensorExactly(_ file: String) throws {
         let sd = try TorchCheckpoint.load(contentsOf: Fixtures.url("checkpoints/" + file))
         #expect(Set(sd.keys) == Set(keys))
@@ -22,9 +22,9 @@ import TestSupport
     }
 
     @Test func refusesForbiddenGlobalsWithoutRunningThem() {
-        #expect { try TorchCheckpoint.load(contentsOf: Fixtures.url("checkpoints/evil.pth")) } throws: { error in
+        #expect { try TorchCheckpoint.load(contentsOf: Fixtures.url("checkpoints/evil.pt")) } throws: { error in
             let text = "\(error)"
-            return text.contains("evil.pth") && text.contains("refusing pickle global 'os.system'") && !text.contains("\n")
+            return text.contains("evil.pt") && text.contains("refusing pickle global 'os.system'") && !text.contains("\n")
         }
     }
 
@@ -35,7 +35,7 @@ import TestSupport
     }
 
     @Test func everyTruncationOfTheLegacyFileIsAnError() throws {
-        let full = try [UInt8](Data(contentsOf: Fixtures.url("checkpoints/tiny_legacy.pth")))
+        let full = try [UInt8](Data(contentsOf: Fixtures.url("checkpoints/tiny_legacy.pt")))
         for length in stride(from: 0, to: full.count, by: max(1, full.count / 300)) {
             let url = try temp(Array(full[..<length]))
             defer { try? FileManager.default.removeItem(at: url) }
@@ -56,7 +56,7 @@ import TestSupport
         }
     }
 
-    @Test(arguments: ["tiny_zip.pth", "tiny_legacy.pth"])
+    @Test(arguments: ["tiny_zip.pt", "tiny_legacy.pt"])
     func randomCorruptionNeverTraps(_ file: String) throws {
         let good = try [UInt8](Data(contentsOf: Fixtures.url("checkpoints/" + file)))
         var gen = SeededGenerator(seed: 5)

