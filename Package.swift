@@ -26,8 +26,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
 
+        // libjpeg behind error codes (its error handler must longjmp, which Swift cannot).
+        .target(name: "CImageCodecs", dependencies: ["CJPEG"]),
+
         // The engine every method shares.
-        .target(name: "NNRuntime", dependencies: ["CBLAS", "CPNG", "CJPEG",
+        .target(name: "NNRuntime", dependencies: ["CBLAS", "CPNG", "CJPEG", "CImageCodecs",
                                                   .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: kernelSettings),
         // Statistics shared by the methods.

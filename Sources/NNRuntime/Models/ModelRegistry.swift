@@ -11,6 +11,12 @@ public struct InputSpec: Sendable, Equatable, Codable {
     public let filter: Filter
     public let mean: [Float], std: [Float]
 
+    public init(channels: Int, height: Int, width: Int, resizeShortSide: Int?, filter: Filter, mean: [Float], std: [Float]) {
+        precondition(mean.count == channels && std.count == channels, "InputSpec: one mean and std per channel")
+        (self.channels, self.height, self.width) = (channels, height, width)
+        (self.resizeShortSide, self.filter, self.mean, self.std) = (resizeShortSide, filter, mean, std)
+    }
+
     public static let imagenet = InputSpec(channels: 3, height: 224, width: 224, resizeShortSide: 256, filter: .bilinear,
                                            mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
     /// TF-style `(x·255 − 127)/128`, i.e. mean 127/255 and std 128/255 on [0, 1] pixels.
