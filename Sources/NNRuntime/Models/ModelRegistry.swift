@@ -38,6 +38,8 @@ public struct ModelSpec: @unchecked Sendable {
     /// Name of the class-name list (`imagenet`, `digits`, `cifar10`).
     public let classNames: String
     public let gradCAMLayer: String
+    /// The final linear layer, whose output size is the class count.
+    public let headPath: String
     /// The asset of `Datasets/assets.json` with the weights, if any.
     public let weightsAsset: String?
     public let build: (_ classCount: Int, _ seed: UInt64) -> TrunkModel
@@ -47,28 +49,28 @@ public struct ModelSpec: @unchecked Sendable {
 public enum ModelRegistry {
     public static let all: [ModelSpec] = [
         ModelSpec(name: "mobilenet_v2", summary: "torchvision MobileNetV2, ImageNet-1k (IMAGENET1K_V1 weights)",
-                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "features.18",
+                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "features.18", headPath: "classifier.1",
                   weightsAsset: "mobilenet_v2") { MobileNetV2(classCount: $0, seed: $1) },
         ModelSpec(name: "efficientnet_lite0", summary: "EfficientNet-Lite0, ImageNet-1k (converted TF weights)",
-                  input: .efficientNetLite, classCount: 1000, classNames: "imagenet", gradCAMLayer: "_conv_head",
+                  input: .efficientNetLite, classCount: 1000, classNames: "imagenet", gradCAMLayer: "_conv_head", headPath: "_fc",
                   weightsAsset: "efficientnet_lite0") { EfficientNetLite0(classCount: $0, seed: $1) },
         ModelSpec(name: "mnist_cnn", summary: "digit-recognizer-py MNIST CNN (3 conv blocks, 2 linear)",
-                  input: .mnist, classCount: 10, classNames: "digits", gradCAMLayer: "conv_layers.6",
+                  input: .mnist, classCount: 10, classNames: "digits", gradCAMLayer: "conv_layers.6", headPath: "fc_layers.2",
                   weightsAsset: "mnist_cnn") { MNISTCNN(classCount: $0, seed: $1) },
         ModelSpec(name: "resnet8", summary: "CIFAR ResNet-8 of the ROAR reference implementation",
-                  input: .cifar10, classCount: 10, classNames: "cifar10", gradCAMLayer: "layer3",
+                  input: .cifar10, classCount: 10, classNames: "cifar10", gradCAMLayer: "layer3", headPath: "fc",
                   weightsAsset: nil) { ResNet.resnet8(classCount: $0, seed: $1) },
         ModelSpec(name: "resnet18", summary: "torchvision ResNet-18 (bring weights with --weights)",
-                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "layer4",
+                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "layer4", headPath: "fc",
                   weightsAsset: nil) { ResNet.resnet18(classCount: $0, seed: $1) },
         ModelSpec(name: "resnet50", summary: "torchvision ResNet-50 (bring weights with --weights)",
-                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "layer4",
+                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "layer4", headPath: "fc",
                   weightsAsset: nil) { ResNet.resnet50(classCount: $0, seed: $1) },
         ModelSpec(name: "vgg16", summary: "torchvision VGG-16 (bring weights with --weights)",
-                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "features.29",
+                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "features.29", headPath: "classifier.6",
                   weightsAsset: nil) { VGG.vgg16(classCount: $0, seed: $1) },
         ModelSpec(name: "vgg19", summary: "torchvision VGG-19 (bring weights with --weights)",
-                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "features.35",
+                  input: .imagenet, classCount: 1000, classNames: "imagenet", gradCAMLayer: "features.35", headPath: "classifier.6",
                   weightsAsset: nil) { VGG.vgg19(classCount: $0, seed: $1) },
     ]
 

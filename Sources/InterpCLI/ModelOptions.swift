@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import NNRuntime
+
+/// `--model`, `--weights`, `--random-init`, `--seed`: which network to open, shared by every command.
+struct ModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A zoo model (\(ModelRegistry.all.map(\.name).joined(separator: ", "))) or a .safetensors file written by interp.",
+                               valueName: "name|file"))
+    var model = "mobilenet_v2"
+
+    @Option(help: ArgumentHelp("Weights to load into the architecture (.pth zip or legacy, or .safetensors), strictly.", valueName: "file"))
+    var weights: String?
+
+    @Flag(help: "Use seeded random weights (needed for zoo models without fetchable weights when --weights is absent).")
+    var randomInit = false
+
+    @Option(help: "Seed for every random choice.")
+    var seed: UInt64 = 0
+
+    func load() throws -> LoadedModel {
+        try ModelLoader.load(model: model, weights: weights, randomInit: randomInit, seed: seed)
+    }
+}
+
+/// Writes a one-line error to stderr and exits non-zero, for errors from the runtime.
+func fail(_ error: Error) -> Never {
+    FileHandle.standardError.write(Data("interp: error: \(error)\n".utf8))
+    exit(1)
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning any error into one clean line on stderr and exit code 1.
+    func reportingErrors(_ body: () throws -> Void) throws {
+        do { try body() } catch let e as ValidationError { throw e } catch let e as CleanExit { throw e } catch { fail(error) }
+    }
+}
+
+/// Prints an aligned text table.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+    }
+    print(line(header))
+    for r in rows { print(line(r)) }
+}
+
+/// JSON text with sorted keys, for `--json` output.
+func jsonText(_ value: Any) throws -> String {
+    String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+}
