@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "interp", targets: ["interp"]),
+        .executable(name: "interp-bench", targets: ["interp-bench"]),
         .library(name: "NNRuntime", targets: ["NNRuntime"]),
         .library(name: "InterpCLI", targets: ["InterpCLI"]),
     ],
@@ -49,6 +50,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "interp", dependencies: ["InterpCLI"]),
+        // Benchmarks against PyTorch CPU (run in release mode).
+        .executableTarget(name: "interp-bench", dependencies: [
+            "NNRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Benchmarks/Sources/interp-bench", swiftSettings: kernelSettings),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["NNRuntime"], path: "Tests/TestSupport",

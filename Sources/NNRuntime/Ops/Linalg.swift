@@ -81,3 +81,14 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         return grads
     }
 }
+
+/// Threads used by OpenBLAS's kernels (matrix products and convolutions). The default is the
+/// `OPENBLAS_NUM_THREADS` environment variable or the core count.
+public enum Threading {
+    public static func setThreadCount(_ n: Int) {
+        precondition(n >= 1, "Threading.setThreadCount: need at least one thread, got \(n)")
+        openblas_set_num_threads(Int32(n))
+    }
+
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import NNRuntime
+
+/// A named benchmark: `prepare` builds inputs once, the returned closure is the timed step.
+struct Workload {
+    let id: String
+    let summary: String
+    /// Floating-point operations of one step (multiply and add counted separately), if known.
+    let flops: (Double) -> Double
+    let prepare: () throws -> () -> Void
+}
+
+/// Multiply-adds of the convolutions and linear layers of one forward pass, times two.
+func forwardFLOPs(_ model: Module, input: Tensor) -> Double {
+    var total = 0.0
+    let (_, acts) = withoutGradients { capturingAllActivations { model(input) } }
+    for (path, m) in model.namedModules() {
+        guard let out = acts[path] else { continue }
+        if let c = m as? Conv2d {
+            let perOutput = Double(c.inputChannels / c.groups * c.kernelSize.0 * c.kernelSize.1)
+            total += 2 * perOutput * Double(out.count) * Double(acts.callCount(path))
+        } else if let l = m as? Linear {
+            total += 2 * Double(l.inputFeatures) * Double(out.count)
+        }
+    }
+    return total
+}
+
+enum Workloads {
+    static func mobileNet() throws -> LoadedModel {
+        (try? ModelLoader.load(model: "mobilenet_v2")) ?? ModelLoader.loadRandom("mobilenet_v2")
+    }
+
+    static let all: [Workload] = [
+        Workload(id: "mobilenet_v2.forward.b16", summary: "MobileNetV2 inference, batch 16 at 224²",
+                 flops: { _ in forwardFLOPs(MobileNetV2().evaluating(), input: .zeros([16, 3, 224, 224])) }) {
+            let model = try mobileNet()
+            var gen = SeededGenerator(seed: 1)
+            let x = Tensor.randn([16, 3, 224, 224], using: &gen)
+            return { _ = withoutGradients { model.module(x) } }
+        },
+        Workload(id: "mobilenet_v2.forward_input_grad.b16",
+                 summary: "one DORA step: input gradient of 16 channel means of features.18, batch 16 at 224²",
+                 // Backward of a conv costs about twice its forward (input and weight gradients); the
+                 // weight gradients are not needed here, so count forward + input gradient ≈ 2×.
+                 flops: { _ in 2 * forwardFLOPs(MobileNetV2().evaluating(), input: .zeros([16, 3, 224, 224])) }) {
+            let model = try mobileNet()
+            model.module.freeze()
+            var gen = SeededGenerator(seed: 2)
+            let x = Tensor.randn([16, 3, 224, 224], using: &gen)
+            return {
+                let tape = GradientTape()
+                let xs = tape.watch(x)
+                let objective = tape.record { () -> Tensor in
+                    let (_, acts) = capturingActivations(["features.18"]) { model.module(xs) }
+                    let a = acts["features.18"]!          // [16, 1280, 7, 7]
+                    // Image i maximises channel i: Σᵢ mean(a[i, i]).
+                    let mask = Tensor(shape: [16, 1280, 1, 1]) { m in
+                        m.initialize(repeating: 0)
+                        for i in 0..<16 { m[i * 1280 + i] = 1 }
+                    }
+                    return (a.mean(axes: [2, 3], keepDims: true) * mask).sum()
+                }
+                _ = tape.gradient(of: objective)[xs]
+            }
+        },
+    ]
+}
+
+extension Module {
+    func evaluating() -> Self { eval(); return self }
+}
+
+extension ModelLoader {
+    /// The architecture with random weights, when the pretrained ones are not fetched: speed does
+    /// not depend on the values.
+    static func loadRandom(_ name: String) -> LoadedModel {
+        try! load(model: name, randomInit: true)
+    }
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import NNRuntime
+
+/// `interp-bench`: times NNRuntime workloads and, in the same invocation, the PyTorch peer script
+/// on the same shapes and thread count, then prints a table (or JSON) and appends the results,
+/// with commit, date and machine, to `Benchmarks/Results/`.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interp-bench",
+        abstract: "Benchmark NNRuntime against PyTorch CPU on the same machine (build with -c release)."
+    )
+
+    @Argument(help: "Workload ids (default: all). --list shows them.") var workloads: [String] = []
+    @Flag(help: "List the workloads.") var list = false
+    @Option(help: "Timed runs per workload (the median is reported).") var runs = 5
+    @Option(help: "Untimed warm-up runs.") var warmup = 1
+    @Option(help: "Threads for both sides (OpenBLAS and torch).") var threads = 2
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Do not append to Benchmarks/Results/.") var noRecord = false
+    @Flag(help: "Skip the PyTorch peer.") var noPytorch = false
+
+    func validate() throws {
+        if runs < 5 { throw ValidationError("--runs must be at least 5 (medians of fewer runs are noise)") }
+    }
+
+    func run() throws {
+        if list {
+            for w in Workloads.all { print("\(w.id)  \(w.summary)") }
+            return
+        }
+        let chosen = workloads.isEmpty ? Workloads.all : try workloads.map { id in
+            guard let w = Workloads.all.first(where: { $0.id == id }) else {
+                throw ValidationError("unknown workload '\(id)'; known: \(Workloads.all.map(\.id).joined(separator: ", "))")
+            }
+            return w
+        }
+        Threading.setThreadCount(threads)
+        var results: [[String: Any]] = []
+        for w in chosen {
+            FileHandle.standardError.write(Data("interp-bench: \(w.id) (ours)…\n".utf8))
+            let step = try w.prepare()
+            for _ in 0..<warmup { step() }
+            var times: [Double] = []
+            for _ in 0..<runs {
+                let start = DispatchTime.now().uptimeNanoseconds
+                step()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            let ours = median(times)
+            let flops = w.flops(ours)
+            results.append(["workload": w.id, "ours_s": ours, "ours_p90_s": percentile(times, 0.9),
+                            "gflops": flops / ours / 1e9, "peak_rss_mb": peakRSSMegabytes()])
+        }
+        if !noPytorch { try addPeer(&results) }
+        report(results)
+        if !noRecord { try record(results) }
+    }
+
+    /// Runs Benchmarks/pytorch_peer.py under `$INTERP_TORCH_PYTHON` (default python3).
+    func addPeer(_ results: inout [[String: Any]]) throws {
+        let python = ProcessInfo.processInfo.environment["INTERP_TORCH_PYTHON"] ?? "python3"
+        let script = Bench.repositoryRoot().appendingPathComponent("Benchmarks/pytorch_peer.py")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, script.path, "--runs", String(runs), "--warmup", String(warmup), "--threads", String(threads)]
+            + results.map { $0["workload"] as! String }
+        if let home = ProcessInfo.processInfo.environment["INTERP_HOME"] { p.environment = ProcessInfo.processInfo.environment.merging(["INTERP_HOME": home]) { $1 } }
+        let out = Pipe()
+        p.standardOutput = out
+        FileHandle.standardError.write(Data("interp-bench: PyTorch peer (\(python))…\n".utf8))
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0,
+              let peer = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]] else {
+            FileHandle.standardError.write(Data("interp-bench: no PyTorch peer (\(python) lacks torch?); reporting our side only\n".utf8))
+            return
+        }
+        for i in results.indices {
+            guard let r = peer[results[i]["workload"] as! String], let t = r["median_s"] as? Double else { continue }
+            results[i]["pytorch_s"] = t
+            results[i]["pytorch_peak_rss_mb"] = r["peak_rss_mb"]
+            results[i]["ratio"] = (results[i]["ours_s"] as! Double) / t
+        }
+    }
+
+    func report(_ results: [[String: Any]]) {
+        if json {
+            let data = try! JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("workload                               ours (s)  pytorch (s)  ratio  GFLOP/s  peak RSS (MB)")
+        for r in results {
+            let id = (r["workload"] as! String).padding(toLength: 38, withPad: " ", startingAt: 0)
+            let pt = (r["pytorch_s"] as? Double).map { String(format: "%11.3f", $0) } ?? "          –"
+            let ratio = (r["ratio"] as? Double).map { String(format: "%6.2f", $0) } ?? "     –"
+            print("\(id) \(String(format: "%8.3f", r["ours_s"] as! Double))  \(pt)  \(ratio)  \(String(format: "%7.1f", r["gflops"] as! Double))  \(String(format: "%13.0f", r["peak_rss_mb"] as! Double))")
+        }
+    }
+
+    /// Appends one JSON file per invocation: commit, date, machine, settings and results.
+    func record(_ results: [[String: Any]]) throws {
+        let root = Bench.repositoryRoot()
+        let commit = (try? shell("git", "-C", root.path, "rev-parse", "--short", "HEAD")) ?? "unknown"
+        let date = ISO8601DateFormatter().string(from: Date())
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?
+            .trimmingCharacters(in: .whitespaces) ?? "unknown"
+        let entry: [String: Any] = ["commit": commit, "date": date, "machine": ["cpu": cpu, "cores": ProcessInfo.processInfo.activeProcessorCount],
+                                    "threads": threads, "runs": runs, "warmup": warmup, "results": results]
+        let dir = root.appendingPathComponent("Benchmarks/Results")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let name = "\(date.prefix(10))-\(commit).json"
+        let data = try JSONSerialization.data(withJSONObject: entry, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: dir.appendingPathComponent(name), options: .atomic)
+        FileHandle.standardError.write(Data("interp-bench: recorded Benchmarks/Results/\(name)\n".utf8))
+    }
+
+    static func repositoryRoot() -> URL {
+        var dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for _ in 0..<6 {
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }
+}
+
+func median(_ xs: [Double]) -> Double { percentile(xs, 0.5) }
+
+func percentile(_ xs: [Double], _ q: Double) -> Double {
+    let s = xs.sorted()
+    let pos = q * Double(s.count - 1)
+    let lo = Int(pos.rounded(.down)), hi = Int(pos.rounded(.up))
+    return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+}
+
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024   // kilobytes on Linux
+}
+
+func shell(_ args: String...) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+Bench.main()

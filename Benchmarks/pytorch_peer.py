@@ -1,0 +1,67 @@
+"""The PyTorch side of interp-bench: the same workloads, shapes, thread count, warm-up and number of
+runs, timed the same way (median of wall-clock times). Prints JSON {workload: {median_s, ...}}.
+
+interp-bench runs it as `$INTERP_TORCH_PYTHON Benchmarks/pytorch_peer.py --runs N --threads T ids...`.
+"""
+import argparse, json, os, resource, statistics, sys, time
+
+import torch
+import torchvision
+
+parser = argparse.ArgumentParser()
+parser.add_argument("workloads", nargs="*")
+parser.add_argument("--runs", type=int, default=5)
+parser.add_argument("--warmup", type=int, default=1)
+parser.add_argument("--threads", type=int, default=2)
+args = parser.parse_args()
+torch.set_num_threads(args.threads)
+HOME = os.environ.get("INTERP_HOME", os.path.expanduser("~/.cache/interp"))
+
+
+def mobilenet():
+    m = torchvision.models.mobilenet_v2()
+    path = os.path.join(HOME, "assets/mobilenet_v2/mobilenet_v2-b0353104.pth")
+    if os.path.exists(path):
+        m.load_state_dict(torch.load(path))
+    return m.eval()
+
+
+def forward_b16():
+    m = mobilenet()
+    x = torch.randn(16, 3, 224, 224)
+    def step():
+        with torch.no_grad():
+            m(x)
+    return step
+
+
+def forward_input_grad_b16():
+    m = mobilenet()
+    for p in m.parameters():
+        p.requires_grad_(False)
+    x = torch.randn(16, 3, 224, 224)
+    idx = torch.arange(16)
+    def step():
+        xs = x.clone().requires_grad_(True)
+        a = m.features(xs)                      # features.18's output
+        objective = a.mean((2, 3))[idx, idx].sum()
+        objective.backward()
+    return step
+
+
+WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_input_grad.b16": forward_input_grad_b16}
+results = {}
+for wid in args.workloads or list(WORKLOADS):
+    if wid not in WORKLOADS:
+        continue
+    step = WORKLOADS[wid]()
+    for _ in range(args.warmup):
+        step()
+    times = []
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    results[wid] = dict(median_s=statistics.median(times), runs=times,
+                        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+json.dump(results, sys.stdout)
