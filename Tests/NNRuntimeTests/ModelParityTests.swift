@@ -58,28 +58,11 @@ struct ModelParityTests {
         #expect(c >= 0.999, "\(name): cosine \(c)")
     }
 
-    /// Weight `i` of state-dict entry `k`: 0.05·sin(0.37·((7i + 13k) mod 1009)), as the script sets them.
-    static func deterministicState(_ module: Module) -> [String: Tensor] {
-        let table = (0..<1009).map { Float(0.05 * sin(0.37 * Double($0))) }
-        var out: [String: Tensor] = [:]
-        for (k, (name, p)) in module.namedParameters().enumerated() {
-            if name.hasSuffix("num_batches_tracked") { out[name] = p.value; continue }
-            let isVar = name.hasSuffix("running_var")
-            out[name] = Tensor(shape: p.value.shape) { buf in
-                for i in 0..<buf.count {
-                    let v = table[(7 * (i % 1009) + 13 * k) % 1009]
-                    buf[i] = isVar ? 1 + Swift.abs(v) * 10 : v
-                }
-            }
-        }
-        return out
-    }
-
     @Test(arguments: ["resnet18", "vgg19"])
     func torchvisionArchitecturesWithDeterministicWeights(_ name: String) throws {
         let spec = try ModelRegistry.spec(named: name)
         let module = spec.build(1000, 0)
-        try module.loadStateDict(Self.deterministicState(module))
+        try module.loadStateDict(DeterministicWeights.state(for: module))
         module.eval()
         let logits = withoutGradients { module(ModelFixtures.tensors["x64"]!) }
         let want = ModelFixtures.tensors["\(name)/logits"]!

@@ -31,17 +31,22 @@ public func valueWithGradient(at x: Tensor, _ y: Tensor,
 public struct ParameterGradients {
     /// `(path, gradient)` in the module's parameter order.
     public let named: [(String, Tensor)]
+    /// `(parameter, gradient)` in the module's parameter order, for optimisers.
+    public let pairs: [(Parameter, Tensor)]
     private let byObject: [ObjectIdentifier: Tensor]
 
     init(module: Module, gradients: Gradients) {
         var named: [(String, Tensor)] = []
+        var pairs: [(Parameter, Tensor)] = []
         var byObject: [ObjectIdentifier: Tensor] = [:]
         for (path, p) in module.namedParameters() where p.requiresGradient {
             guard let g = gradients[p] else { continue }
             named.append((path, g))
+            pairs.append((p, g))
             byObject[ObjectIdentifier(p)] = g
         }
         self.named = named
+        self.pairs = pairs
         self.byObject = byObject
     }
 
@@ -49,6 +54,28 @@ public struct ParameterGradients {
     public subscript(path: String) -> Tensor? { named.first { $0.0 == path }?.1 }
     /// Gradient of a parameter object.
     public subscript(parameter: Parameter) -> Tensor? { byObject[ObjectIdentifier(parameter)] }
+
+    /// The global L2 norm over all gradients.
+    public var globalNorm: Float {
+        var total: Double = 0
+        for (_, g) in pairs { g.withUnsafeBufferPointer { for v in $0 { total += Double(v) * Double(v) } } }
+        return Float(total.squareRoot())
+    }
+
+    /// Gradients scaled so their global norm is at most `maxNorm` (PyTorch `clip_grad_norm_`,
+    /// which scales by `maxNorm / (norm + 1e-6)` when the norm exceeds it).
+    public func clipped(maxNorm: Float) -> ParameterGradients {
+        let norm = globalNorm
+        let scale = maxNorm / (norm + 1e-6)
+        guard scale < 1 else { return self }
+        return ParameterGradients(pairs: pairs.map { ($0.0, $0.1 * scale) }, named: named.map { ($0.0, $0.1 * scale) })
+    }
+
+    init(pairs: [(Parameter, Tensor)], named: [(String, Tensor)]) {
+        self.pairs = pairs
+        self.named = named
+        self.byObject = Dictionary(uniqueKeysWithValues: pairs.map { (ObjectIdentifier($0.0), $0.1) })
+    }
 }
 
 /// The value of `loss(model)` and its gradients with respect to the model's trainable parameters.

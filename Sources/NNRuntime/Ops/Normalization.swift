@@ -68,20 +68,25 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor, runningVar: Tensor, weig
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
     let result = recordOp(.batchNorm, inputs: inputs, output: out) { g in
-        var sumG = [Float](repeating: 0, count: c), sumGX = sumG
+        // Per-channel sums in double precision, as PyTorch's CPU kernel accumulates: the bias
+        // gradient of a BatchNorm followed by another train-mode BatchNorm is a near-total
+        // cancellation, and Adam's normalised update magnifies its rounding error.
+        var sumGD = [Double](repeating: 0, count: c), sumGXD = sumGD
         g.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in
             for i in 0..<n {
                 for ch in 0..<c {
                     let base = (i * c + ch) * inner
-                    var a: Float = 0, b: Float = 0
+                    var a = 0.0, b = 0.0
+                    let m = mean[ch]
                     for j in 0..<inner {
-                        a += pg[base + j]
-                        b += pg[base + j] * (px[base + j] - mean[ch]) * invStd[ch]
+                        a += Double(pg[base + j])
+                        b += Double(pg[base + j]) * Double(px[base + j] - m)
                     }
-                    sumG[ch] += a; sumGX[ch] += b
+                    sumGD[ch] += a; sumGXD[ch] += b * Double(invStd[ch])
                 }
             }
         } }
+        let sumG = sumGD.map { Float($0) }, sumGX = sumGXD.map { Float($0) }
         let dx = Tensor(shape: x.shape) { dst in
             g.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in
                 for i in 0..<n {
