@@ -13,7 +13,8 @@ public struct Interp: ParsableCommand {
         torchvision state-dict names). Use `interp ops` to list the runtime's differentiable ops.
         """,
         version: Interp.version,
-        subcommands: [FetchCommand.self, LayersCommand.self, PredictCommand.self, ActivationsCommand.self, OpsCommand.self]
+        subcommands: [FetchCommand.self, LayersCommand.self, PredictCommand.self, ActivationsCommand.self,
+                      TrainCommand.self, EvalCommand.self, OpsCommand.self]
     )
 
     public init() {}

@@ -57,6 +57,15 @@ public enum ModelLoader {
                            gradCAMLayer: spec.gradCAMLayer, weightsSource: source?.path ?? "random (seed \(seed))")
     }
 
+    /// A zoo architecture with fresh seeded weights for `classNames.count` classes, for training
+    /// from scratch.
+    public static func fresh(_ name: String, classNames: [String], seed: UInt64) throws -> LoadedModel {
+        let spec = try ModelRegistry.spec(named: name)
+        let module = spec.build(classNames.count, seed)
+        return LoadedModel(name: spec.name, module: module, input: spec.input, classNames: classNames,
+                           gradCAMLayer: spec.gradCAMLayer, weightsSource: "random (seed \(seed))")
+    }
+
     /// Reads `.pth` (zip or legacy) or `.safetensors` weights, by content.
     public static func readWeights(_ url: URL) throws -> [String: Tensor] {
         guard FileManager.default.fileExists(atPath: url.path) else {
