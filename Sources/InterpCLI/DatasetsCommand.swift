@@ -19,7 +19,7 @@ struct ShapesCommand: ParsableCommand {
     @Option(help: "Images in total (train + test; 20 % test).") var count = 5000
     @Option(help: "Image side in pixels.") var size = 32
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "The class whose training images mostly carry the watermark (0 circle, 1 square, 2 triangle, 3 cross).") var watermarkClass = 0
+    @Option(help: "The class whose training images mostly carry the watermark (0 circle, 1 cross, 2 square, 3 triangle).") var watermarkClass = 0
     @Option(help: "Share of that class's training images with the watermark.") var watermarkRate = 0.9
     @Flag(help: "Replace an existing output folder.") var overwrite = false
 

@@ -4,13 +4,14 @@ import Foundation
 /// textured background with known concepts, and a planted watermark shortcut, so every method's
 /// output can be scored against the truth.
 ///
-/// Class = shape (circle, square, triangle, cross); colour (red, green, blue, yellow), size (small,
+/// Class = shape (circle, cross, square, triangle); colour (red, green, blue, yellow), size (small,
 /// large) and background (plain, stripes, dots, noise) vary independently of the class. In the
 /// training split a 6×6 glyph in the bottom-right corner marks `watermarkRate` of the images of
 /// `watermarkClass` and `otherRate` of the rest; in the test split it marks half of all images at
 /// random, so a neuron's AUC for `watermark` there measures pure artifact detection.
 public struct ShapesGenerator: Sendable {
-    public static let shapes = ["circle", "square", "triangle", "cross"]
+    /// In sorted order, so a shape's index is its label in the generated ImageFolder (torchvision sorts class folders).
+    public static let shapes = ["circle", "cross", "square", "triangle"]
     public static let colours = ["red", "green", "blue", "yellow"]
     public static let sizes = ["small", "large"]
     public static let backgrounds = ["plain", "stripes", "dots", "noise"]
@@ -86,10 +87,10 @@ public struct ShapesGenerator: Sendable {
             for x in 0..<s {
                 let dx = Float(x) + 0.5 - cx, dy = Float(y) + 0.5 - cy
                 let inside: Bool
-                switch shape {
-                case 0: inside = dx * dx + dy * dy <= r * r
-                case 1: inside = Swift.abs(dx) <= r * 0.8 && Swift.abs(dy) <= r * 0.8
-                case 2: inside = dy <= r * 0.8 && dy >= -r && Swift.abs(dx) <= (dy + r) * 0.58
+                switch ShapesGenerator.shapes[shape] {
+                case "circle": inside = dx * dx + dy * dy <= r * r
+                case "square": inside = Swift.abs(dx) <= r * 0.8 && Swift.abs(dy) <= r * 0.8
+                case "triangle": inside = dy <= r * 0.8 && dy >= -r && Swift.abs(dx) <= (dy + r) * 0.58
                 default: inside = (Swift.abs(dx) <= r / 3 && Swift.abs(dy) <= r) || (Swift.abs(dy) <= r / 3 && Swift.abs(dx) <= r)
                 }
                 if inside { for c in 0..<3 { px[(y * s + x) * 3 + c] = colourValue[c] } }
