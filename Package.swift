@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Zip archives: PyTorch's zip-format checkpoints and .npz files (MIT licence).
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        // YAML run configurations (--config FILE.yaml) (MIT licence).
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, liblapacke-dev, libpng-dev, libjpeg-dev).
@@ -48,6 +50,7 @@ let package = Package(
         .target(name: "InterpCLI", dependencies: [
             "NNRuntime", "Analysis", "Attribution", "DoraCore", "Invert", "RDR", "ROAR",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "interp", dependencies: ["InterpCLI"]),
         // Benchmarks against PyTorch CPU (run in release mode).

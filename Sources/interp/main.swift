@@ -1,3 +1,3 @@
 import InterpCLI
 
-Interp.main()
+Interp.runMain()
