@@ -64,7 +64,29 @@ enum Workloads {
                 _ = tape.gradient(of: objective)[xs]
             }
         },
+        trainStep(id: "resnet8.train_step.b128", summary: "ResNet-8 training step (Adam), batch 128 at 32²",
+                  build: { ResNet.resnet8(classCount: 10, seed: 0) }, input: [128, 3, 32, 32]),
+        trainStep(id: "mnist_cnn.train_step.b128", summary: "MNIST CNN training step (Adam), batch 128 at 28²",
+                  build: { MNISTCNN(classCount: 10, seed: 0) }, input: [128, 1, 28, 28]),
     ]
+
+    /// Forward, backward and an Adam update of a freshly initialised model in training mode.
+    static func trainStep(id: String, summary: String, build: @escaping () -> Module, input: [Int]) -> Workload {
+        Workload(id: id, summary: summary,
+                 // forward + backward (input and weight gradients) ≈ 3 × the forward FLOPs
+                 flops: { _ in 3 * forwardFLOPs(build().evaluating(), input: .zeros(input)) }) {
+            let model = build()
+            model.train()
+            let optimizer = Adam(learningRate: 1e-3)
+            var gen = SeededGenerator(seed: 3)
+            let x = Tensor.randn(input, using: &gen)
+            let labels = (0..<input[0]).map { $0 % 10 }
+            return {
+                let (_, grads) = valueAndGradient(of: model) { m in crossEntropy(m(x), labels: labels) }
+                optimizer.step(grads)
+            }
+        }
+    }
 }
 
 extension Module {
