@@ -8,6 +8,9 @@ import argparse, json, os, resource, statistics, sys, time
 import torch
 import torchvision
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Reference"))
+from common import MNISTCNN, ResNet8  # noqa: E402  (the reference architectures)
+
 parser = argparse.ArgumentParser()
 parser.add_argument("workloads", nargs="*")
 parser.add_argument("--runs", type=int, default=5)
@@ -49,34 +52,6 @@ def forward_input_grad_b16():
     return step
 
 
-class BasicBlock(torch.nn.Module):
-    def __init__(self, inp, planes, stride):
-        super().__init__()
-        nn = torch.nn
-        self.conv1, self.bn1 = nn.Conv2d(inp, planes, 3, stride, 1, bias=False), nn.BatchNorm2d(planes)
-        self.conv2, self.bn2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False), nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU()
-        self.downsample = None
-        if stride != 1 or inp != planes:
-            self.downsample = nn.Sequential(nn.Conv2d(inp, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
-    def forward(self, x):
-        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
-        return self.relu(out + (self.downsample(x) if self.downsample is not None else x))
-
-
-def resnet8():
-    nn = torch.nn
-    return nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(), BasicBlock(64, 64, 1),
-                         BasicBlock(64, 128, 2), BasicBlock(128, 256, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, 10))
-
-
-def mnist_cnn():
-    nn = torch.nn
-    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
-                         nn.MaxPool2d(2, 2), nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
-                         nn.Linear(1152, 256), nn.ReLU(), nn.Linear(256, 10))
-
-
 def train_step(build, shape):
     def make():
         m = build().train()
@@ -92,8 +67,8 @@ def train_step(build, shape):
 
 
 WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_input_grad.b16": forward_input_grad_b16,
-             "resnet8.train_step.b128": train_step(resnet8, (128, 3, 32, 32)),
-             "mnist_cnn.train_step.b128": train_step(mnist_cnn, (128, 1, 28, 28))}
+             "resnet8.train_step.b128": train_step(ResNet8, (128, 3, 32, 32)),
+             "mnist_cnn.train_step.b128": train_step(MNISTCNN, (128, 1, 28, 28))}
 results = {}
 for wid in args.workloads or list(WORKLOADS):
     if wid not in WORKLOADS:

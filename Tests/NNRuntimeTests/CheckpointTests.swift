@@ -64,17 +64,7 @@ import TestSupport
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-\(file)")
         defer { try? FileManager.default.removeItem(at: url) }
         for _ in 0..<600 {
-            var bytes = good
-            for _ in 0...(gen.next() % 3) {
-                let i = Int(gen.next() % UInt64(bytes.count))
-                switch gen.next() % 4 {
-                case 0: bytes[i] ^= UInt8(truncatingIfNeeded: gen.next() | 1)
-                case 1: bytes.removeLast(Int(gen.next() % UInt64(bytes.count / 2 + 1)))
-                case 2: bytes.insert(UInt8(truncatingIfNeeded: gen.next()), at: i)
-                default: bytes[i] = [0x00, 0xFF, 0x7F, 0x80][Int(gen.next() % 4)]
-                }
-                if bytes.isEmpty { bytes = [0] }
-            }
+            let bytes = Corruption.mutate(good, using: &gen)
             try Data(bytes).write(to: url)
             do { _ = try TorchCheckpoint.load(contentsOf: url) } catch { failures += 1 }
         }

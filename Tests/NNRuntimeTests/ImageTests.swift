@@ -89,28 +89,13 @@ import TestSupport
 
 /// Thousands of randomly mutated PNG, JPEG and .npy files: each decodes or throws, never traps.
 @Suite struct CorruptionTests {
-    func mutate(_ good: [UInt8], _ gen: inout SeededGenerator) -> [UInt8] {
-        var bytes = good
-        for _ in 0...(gen.next() % 3) {
-            let i = Int(gen.next() % UInt64(bytes.count))
-            switch gen.next() % 4 {
-            case 0: bytes[i] ^= UInt8(truncatingIfNeeded: gen.next() | 1)
-            case 1: bytes.removeLast(Int(gen.next() % UInt64(bytes.count / 2 + 1)))
-            case 2: bytes.insert(UInt8(truncatingIfNeeded: gen.next()), at: i)
-            default: bytes[i] = [0x00, 0xFF, 0x7F, 0x80][Int(gen.next() % 4)]
-            }
-            if bytes.isEmpty { bytes = [0] }
-        }
-        return bytes
-    }
-
     @Test(arguments: ["gray.png", "palette.png", "q90.jpg", "progressive.jpg"])
     func imagesNeverTrap(_ name: String) throws {
         let good = try [UInt8](Data(contentsOf: Fixtures.url("images/" + name)))
         var gen = SeededGenerator(seed: 17)
         var rejected = 0
         for _ in 0..<800 {
-            if (try? Image.decode(Data(mutate(good, &gen)))) == nil { rejected += 1 }
+            if (try? Image.decode(Data(Corruption.mutate(good, using: &gen)))) == nil { rejected += 1 }
         }
         #expect(rejected > 0)
     }
@@ -120,7 +105,7 @@ import TestSupport
         let good = [UInt8](NPY.encode(.randn([3, 5], using: &gen)))
         var rejected = 0
         for _ in 0..<3000 {
-            if (try? NPY.decode(Data(mutate(good, &gen)))) == nil { rejected += 1 }
+            if (try? NPY.decode(Data(Corruption.mutate(good, using: &gen)))) == nil { rejected += 1 }
         }
         #expect(rejected > 0)
     }

@@ -16,6 +16,8 @@ import torch
 import torchvision
 from efficientnet_lite_pytorch import EfficientNet
 
+from common import MNISTCNN, deterministic_, write_safetensors
+
 HOME = os.environ.get("INTERP_HOME", os.path.expanduser("~/.cache/interp"))
 OUT = os.path.join(os.path.dirname(__file__), "..", "TestSupport", "Fixtures", "models")
 REF = os.path.join(os.path.dirname(__file__), "..", "..", ".build-ref")
@@ -23,21 +25,6 @@ os.makedirs(OUT, exist_ok=True)
 os.makedirs(REF, exist_ok=True)
 torch.manual_seed(0)
 tensors, meta = {}, {}
-
-
-def deterministic_(model):
-    """Every state-dict entry k, element i = 0.05·sin(0.37·((7i + 13k) mod 1009)), running variances
-    shifted to 1 + |…|: reproducible in Swift without shipping the weights."""
-    table = 0.05 * np.sin(0.37 * np.arange(1009))
-    with torch.no_grad():
-        for k, (name, t) in enumerate(model.state_dict().items()):
-            if name.endswith("num_batches_tracked"):
-                continue
-            i = np.arange(t.numel())
-            v = table[(7 * i + 13 * k) % 1009]
-            if name.endswith("running_var"):
-                v = 1 + np.abs(v) * 10
-            t.copy_(torch.from_numpy(v.reshape(tuple(t.shape))).float())
 
 
 def gradient_case(name, model, layer, channel, x):
@@ -71,20 +58,7 @@ with torch.no_grad():
     tensors["efficientnet_lite0/logits"] = lite(x224)
 gradient_case("efficientnet_lite0", lite, "_blocks.7", 5, x96)
 
-import importlib.util, sys, zipfile
-# The MNIST CNN's architecture (digit_recognizer/model.py of digit-recognizer-py) is three conv
-# blocks and two linear layers; rebuilt here with the same module names.
-class CNN(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        nn = torch.nn
-        self.conv_layers = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, 2),
-                                         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, 2),
-                                         nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, 2))
-        self.fc_layers = nn.Sequential(nn.Linear(1152, 256), nn.ReLU(), nn.Linear(256, 10))
-    def forward(self, x):
-        return self.fc_layers(self.conv_layers(x).view(x.size(0), -1))
-mnist = CNN()
+mnist = MNISTCNN()
 mnist.load_state_dict(torch.load(os.path.join(HOME, "assets/mnist_cnn/handwriting_model.pth")))
 mnist.eval()
 xm = torch.randn(4, 1, 28, 28)
@@ -104,22 +78,6 @@ for name, ctor in [("resnet18", torchvision.models.resnet18), ("vgg19", torchvis
         tensors[f"{name}/logits"] = m(x64)
 
 
-def write_safetensors(path, named):
-    header, blobs, offset = {}, [], 0
-    for k in sorted(named):
-        a = np.array(named[k].detach().numpy(), dtype="<f4", order="C")
-        header[k] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        blobs.append(a.tobytes())
-        offset += a.nbytes
-    header["__metadata__"] = {"torch": torch.__version__, "gradients": json.dumps(meta)}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
-write_safetensors(os.path.join(OUT, "models.safetensors"), tensors)
+write_safetensors(os.path.join(OUT, "models.safetensors"), tensors,
+                  {"torch": torch.__version__, "gradients": json.dumps(meta)})
 print("wrote", len(tensors), "tensors;", os.path.getsize(os.path.join(OUT, "models.safetensors")) // 1024, "KiB")

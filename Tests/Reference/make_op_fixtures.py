@@ -15,6 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from common import write_safetensors
+
 torch.manual_seed(0)
 OUT = os.path.join(os.path.dirname(__file__), "..", "TestSupport", "Fixtures")
 tensors, cases = {}, []
@@ -177,22 +179,6 @@ case("cross_entropy_smooth", "crossEntropy", lambda x, labels: F.cross_entropy(x
      dict(x=randn(4, 5), labels=labels.float()), params=dict(smoothing=0.1), grads=["x"])
 case("nll_loss", "nllLoss", lambda x, labels: F.nll_loss(x, labels.long()),
      dict(x=F.log_softmax(randn(4, 5), 1), labels=labels.float()), grads=["x"])
-
-
-def write_safetensors(path, named):
-    header, blobs, offset = {}, [], 0
-    for k in sorted(named):
-        a = np.array(named[k].detach().numpy(), dtype="<f4", order="C")  # keeps 0-d shapes
-        header[k] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        blobs.append(a.tobytes())
-        offset += a.nbytes
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for blob in blobs:
-            f.write(blob)
 
 
 os.makedirs(OUT, exist_ok=True)
