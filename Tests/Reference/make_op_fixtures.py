@@ -32,7 +32,9 @@ def randn(*shape, positive=False, spread=False):
 
 
 def case(name, op, fn, inputs, params=None, grads=None, extra_outputs=None):
-    """inputs: dict name -> tensor (differentiable unless its name is in `constant`)."""
+    """inputs: dict name -> tensor, in the Swift op's argument order; `grads`: the inputs to
+    differentiate (all by default). `fn` may return (out, {name: side output}) for side outputs
+    such as batch norm's updated running statistics."""
     grads = list(inputs) if grads is None else grads
     leaves = {k: v.clone().requires_grad_(k in grads) for k, v in inputs.items()}
     out = fn(**leaves)
@@ -180,6 +182,16 @@ case("cross_entropy_smooth", "crossEntropy", lambda x, labels: F.cross_entropy(x
 case("nll_loss", "nllLoss", lambda x, labels: F.nll_loss(x, labels.long()),
      dict(x=F.log_softmax(randn(4, 5), 1), labels=labels.float()), grads=["x"])
 
+# Added after the first fixtures were committed: at the end, so earlier cases keep their random draws.
+case("pad_sym_last", "pad", lambda x: F.pad(x, (2, 2)), dict(x=randn(2, 3)), params=dict(pads=[[2, 2]], value=0.0))
+case("pad_three_axes", "pad", lambda x: F.pad(x, (0, 1, 2, 0, 1, 1), value=-1.5), dict(x=randn(2, 2, 3)),
+     params=dict(pads=[[0, 1], [2, 0], [1, 1]], value=-1.5))
+# Dropout is random; its deterministic corners are compared: p = 1 in training (zeros, zero gradient,
+# not NaN) and evaluation mode (the identity).
+case("dropout_p1", "dropout", lambda x: F.dropout(x, 1.0, training=True), dict(x=randn(3, 4)),
+     params=dict(p=1.0, training=True))
+case("dropout_eval", "dropout", lambda x: F.dropout(x, 0.5, training=False), dict(x=randn(3, 4)),
+     params=dict(p=0.5, training=False))
 
 os.makedirs(OUT, exist_ok=True)
 write_safetensors(os.path.join(OUT, "ops.safetensors"), tensors)
