@@ -133,29 +133,35 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
         }
     }
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+    // Which gradients are wanted is known now; a frozen weight (DORA, attribution) or an input that
+    // is not watched skips its share of the backward work.
+    let needX = x.requiresGradient, needW = weight.requiresGradient
     return recordOp(.conv2d, inputs: inputs, output: out) { dy in
-        var dx = Tensor.zeros(x.shape), dwt = Tensor.zeros(weight.shape)
+        var dx = Tensor.zeros(needX ? x.shape : [0]), dwt = Tensor.zeros(needW ? weight.shape : [0])
         dx.withUnsafeMutableBufferPointer { pdx in dwt.withUnsafeMutableBufferPointer { pdw in
             x.withUnsafeBufferPointer { px in weight.withUnsafeBufferPointer { pw in dy.withUnsafeBufferPointer { pdy in
                 let xs = px.baseAddress!, ws = pw.baseAddress!, gy = pdy.baseAddress!
-                let gx = pdx.baseAddress!, gw = pdw.baseAddress!
                 if g.isDepthwise {
-                    depthwiseBackward(g, xs, ws, gy, gx, gw)
+                    depthwiseBackward(g, xs, ws, gy, needX ? pdx.baseAddress! : nil, needW ? pdw.baseAddress! : nil)
                     return
                 }
                 let col = UnsafeMutablePointer<Float>.allocate(capacity: g.k * g.p)
                 defer { col.deallocate() }
                 for i in 0..<g.n {
-                    let sample = xs + i * g.c * g.h * g.w, gsample = gx + i * g.c * g.h * g.w
+                    let sample = xs + i * g.c * g.h * g.w
                     for grp in 0..<g.groups {
                         let gyg = gy + (i * g.o + grp * g.og) * g.p
-                        // dW_g += dY_g · colᵀ
-                        let b: UnsafePointer<Float>
-                        if g.isPointwise { b = sample + grp * g.cg * g.p } else {
-                            g.im2col(sample, channel: grp * g.cg, into: col); b = UnsafePointer(col)
+                        if needW {
+                            // dW_g += dY_g · colᵀ
+                            let b: UnsafePointer<Float>
+                            if g.isPointwise { b = sample + grp * g.cg * g.p } else {
+                                g.im2col(sample, channel: grp * g.cg, into: col); b = UnsafePointer(col)
+                            }
+                            sgemm(gyg, b, pdw.baseAddress! + grp * g.og * g.k, m: g.og, n: g.k, k: g.p, transposeB: true, beta: 1)
                         }
-                        sgemm(gyg, b, gw + grp * g.og * g.k, m: g.og, n: g.k, k: g.p, transposeB: true, beta: 1)
+                        guard needX else { continue }
                         // dcol = W_gᵀ · dY_g, folded back onto the input
+                        let gsample = pdx.baseAddress! + i * g.c * g.h * g.w
                         if g.isPointwise {
                             sgemm(ws + grp * g.og * g.k, gyg, gsample + grp * g.cg * g.p, m: g.k, n: g.p, k: g.og,
                                   transposeA: true)
@@ -167,65 +173,9 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                 }
             } } }
         } }
-        var grads: [Tensor?] = [dx, dwt]
-        if bias != nil { grads.append(dy.sum(axes: [0, 2, 3])) }
+        var grads: [Tensor?] = [needX ? dx : nil, needW ? dwt : nil]
+        if let bias { grads.append(bias.requiresGradient ? dy.sum(axes: [0, 2, 3]) : nil) }
         return grads
     }
 }
 
-/// Direct depthwise convolution: output channel `oc` reads input channel `oc / multiplier`.
-private func depthwiseForward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                              _ y: UnsafeMutablePointer<Float>) {
-    let mult = g.og
-    for i in 0..<g.n {
-        for oc in 0..<g.o {
-            let plane = x + (i * g.c + oc / mult) * g.h * g.w
-            let kernel = w + oc * g.kh * g.kw
-            let dst = y + (i * g.o + oc) * g.p
-            for oy in 0..<g.ho {
-                for ox in 0..<g.wo {
-                    var s: Float = 0
-                    for ki in 0..<g.kh {
-                        let iy = oy * g.sh - g.pt + ki * g.dh
-                        guard iy >= 0 && iy < g.h else { continue }
-                        for kj in 0..<g.kw {
-                            let ix = ox * g.sw - g.pl + kj * g.dw
-                            if ix >= 0 && ix < g.w { s += plane[iy * g.w + ix] * kernel[ki * g.kw + kj] }
-                        }
-                    }
-                    dst[oy * g.wo + ox] = s
-                }
-            }
-        }
-    }
-}
-
-/// The depthwise VJP: scatters `dy` into `dx` through the kernel and correlates it with `x` for `dw`.
-private func depthwiseBackward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                               _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                               _ dw: UnsafeMutablePointer<Float>) {
-    let mult = g.og
-    for i in 0..<g.n {
-        for oc in 0..<g.o {
-            let offset = (i * g.c + oc / mult) * g.h * g.w
-            let plane = x + offset, gplane = dx + offset
-            let kernel = w + oc * g.kh * g.kw, gkernel = dw + oc * g.kh * g.kw
-            let src = dy + (i * g.o + oc) * g.p
-            for oy in 0..<g.ho {
-                for ox in 0..<g.wo {
-                    let gv = src[oy * g.wo + ox]
-                    for ki in 0..<g.kh {
-                        let iy = oy * g.sh - g.pt + ki * g.dh
-                        guard iy >= 0 && iy < g.h else { continue }
-                        for kj in 0..<g.kw {
-                            let ix = ox * g.sw - g.pl + kj * g.dw
-                            guard ix >= 0 && ix < g.w else { continue }
-                            gplane[iy * g.w + ix] += gv * kernel[ki * g.kw + kj]
-                            gkernel[ki * g.kw + kj] += gv * plane[iy * g.w + ix]
-                        }
-                    }
-                }
-            }
-        }
-    }
-}

@@ -42,9 +42,10 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition((a.rank == 2 && b.rank == 2) || (a.rank == 3 && b.rank == 3 && a.shape[0] == b.shape[0]),
                  "matmul: expected [M, K]·[K, N] or [B, M, K]·[B, K, N], got \(a.shape) · \(b.shape)")
     let out = matmulRaw(a, b)
+    let (needA, needB) = (a.requiresGradient, b.requiresGradient)
     return recordOp(.matmul, inputs: [a, b], output: out) { g in
         // dA = G · Bᵀ, dB = Aᵀ · G
-        [matmulRaw(g, b, transposeB: true), matmulRaw(a, g, transposeA: true)]
+        [needA ? matmulRaw(g, b, transposeB: true) : nil, needB ? matmulRaw(a, g, transposeA: true) : nil]
     }
 }
 
@@ -74,10 +75,11 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         } }
     }
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+    let (needX, needW, needB) = (x.requiresGradient, weight.requiresGradient, bias?.requiresGradient ?? false)
     return recordOp(.linear, inputs: inputs, output: y) { g in
-        // dX = G · W, dW = Gᵀ · X, db = Σₙ G
-        var grads: [Tensor?] = [matmulRaw(g, weight), matmulRaw(g, x, transposeA: true)]
-        if bias != nil { grads.append(g.sum(axes: [0])) }
+        // dX = G · W, dW = Gᵀ · X, db = Σₙ G; only those that are wanted.
+        var grads: [Tensor?] = [needX ? matmulRaw(g, weight) : nil, needW ? matmulRaw(g, x, transposeA: true) : nil]
+        if bias != nil { grads.append(needB ? g.sum(axes: [0]) : nil) }
         return grads
     }
 }

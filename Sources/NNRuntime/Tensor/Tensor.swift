@@ -99,6 +99,10 @@ public struct Tensor: @unchecked Sendable {
         return flat
     }
 
+    /// Whether a gradient can flow to this tensor (it is watched or computed from something watched).
+    /// VJPs use it to skip gradients nobody asked for, such as a frozen layer's weight gradient.
+    @inlinable public var requiresGradient: Bool { trace != nil }
+
     /// The same values with no trace: gradients do not flow through the result (PyTorch `detach`).
     public func detached() -> Tensor {
         var t = self
