@@ -66,9 +66,42 @@ def train_step(build, shape):
     return make
 
 
+def resnet18_b16():
+    m = torchvision.models.resnet18().eval()
+    x = torch.randn(16, 3, 224, 224)
+    def step():
+        with torch.no_grad():
+            m(x)
+    return step
+
+
+def conv_layer(shape, out, k, groups, backward):
+    def make():
+        x = torch.randn(*shape, requires_grad=backward)
+        w = (0.1 * torch.randn(out, shape[1] // groups, k, k)).requires_grad_(backward)
+        if not backward:
+            def step():
+                with torch.no_grad():
+                    torch.nn.functional.conv2d(x, w, padding=k // 2, groups=groups)
+            return step
+        y = torch.nn.functional.conv2d(x, w, padding=k // 2, groups=groups)
+        seed = torch.randn_like(y)
+        def step():   # the backward pass only, as on the Swift side
+            torch.autograd.grad(y, [x, w], seed, retain_graph=True)
+        return step
+    return make
+
+
+LAYERS = {"conv3x3_64_56": ((16, 64, 56, 56), 64, 3, 1), "dwconv3x3_96_112": ((16, 96, 112, 112), 96, 3, 96),
+          "conv1x1_32_192_112": ((16, 32, 112, 112), 192, 1, 1)}
+
 WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_input_grad.b16": forward_input_grad_b16,
              "resnet8.train_step.b128": train_step(ResNet8, (128, 3, 32, 32)),
-             "mnist_cnn.train_step.b128": train_step(MNISTCNN, (128, 1, 28, 28))}
+             "mnist_cnn.train_step.b128": train_step(MNISTCNN, (128, 1, 28, 28)),
+             "resnet18.forward.b16": resnet18_b16}
+for name, (shape, out, k, groups) in LAYERS.items():
+    WORKLOADS[name + ".fwd"] = conv_layer(shape, out, k, groups, False)
+    WORKLOADS[name + ".bwd"] = conv_layer(shape, out, k, groups, True)
 results = {}
 for wid in args.workloads or list(WORKLOADS):
     if wid not in WORKLOADS:

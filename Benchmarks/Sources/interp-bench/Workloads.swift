@@ -31,7 +31,9 @@ enum Workloads {
         (try? ModelLoader.load(model: "mobilenet_v2")) ?? ModelLoader.loadRandom("mobilenet_v2")
     }
 
-    static let all: [Workload] = [
+    static let all: [Workload] = models + layers + training
+
+    static let models: [Workload] = [
         Workload(id: "mobilenet_v2.forward.b16", summary: "MobileNetV2 inference, batch 16 at 224²",
                  flops: { _ in forwardFLOPs(MobileNetV2().evaluating(), input: .zeros([16, 3, 224, 224])) }) {
             let model = try mobileNet()
@@ -64,11 +66,55 @@ enum Workloads {
                 _ = tape.gradient(of: objective)[xs]
             }
         },
+        Workload(id: "resnet18.forward.b16", summary: "ResNet-18 inference, batch 16 at 224² (random weights)",
+                 flops: { _ in forwardFLOPs(ResNet.resnet18().evaluating(), input: .zeros([16, 3, 224, 224])) }) {
+            let model = ResNet.resnet18().evaluating()
+            var gen = SeededGenerator(seed: 4)
+            let x = Tensor.randn([16, 3, 224, 224], using: &gen)
+            return { _ = withoutGradients { model(x) } }
+        },
+    ]
+
+    static let layers: [Workload] =
+        layer(id: "conv3x3_64_56", input: [16, 64, 56, 56], out: 64, kernel: 3, groups: 1)
+        + layer(id: "dwconv3x3_96_112", input: [16, 96, 112, 112], out: 96, kernel: 3, groups: 96)
+        + layer(id: "conv1x1_32_192_112", input: [16, 32, 112, 112], out: 192, kernel: 1, groups: 1)
+
+    static let training: [Workload] = [
         trainStep(id: "resnet8.train_step.b128", summary: "ResNet-8 training step (Adam), batch 128 at 32²",
                   build: { ResNet.resnet8(classCount: 10, seed: 0) }, input: [128, 3, 32, 32]),
         trainStep(id: "mnist_cnn.train_step.b128", summary: "MNIST CNN training step (Adam), batch 128 at 28²",
                   build: { MNISTCNN(classCount: 10, seed: 0) }, input: [128, 1, 28, 28]),
     ]
+
+    /// A single convolution (padding k/2, stride 1, no bias), forward (`.fwd`) or its backward for
+    /// the input and weight gradients (`.bwd`) — the shapes of the speed issue's layer table.
+    static func layer(id: String, input: [Int], out: Int, kernel: Int, groups: Int) -> [Workload] {
+        let flops = 2.0 * Double(input[0] * out * input[2] * input[3] * input[1] / groups * kernel * kernel)
+        func setup() -> (Tensor, Tensor) {
+            var gen = SeededGenerator(seed: 5)
+            return (.randn(input, using: &gen), .randn([out, input[1] / groups, kernel, kernel], std: 0.1, using: &gen))
+        }
+        let pad = Padding2d.symmetric(kernel / 2, kernel / 2)
+        return [
+            Workload(id: id + ".fwd", summary: "conv \(input) → \(out) channels, k\(kernel), groups \(groups): forward",
+                     flops: { _ in flops }) {
+                let (x, w) = setup()
+                return { _ = withoutGradients { conv2d(x, weight: w, padding: pad, groups: groups) } }
+            },
+            Workload(id: id + ".bwd", summary: "conv \(input) → \(out) channels, k\(kernel), groups \(groups): input and weight gradients",
+                     flops: { _ in 2 * flops }) {
+                let (x, w) = setup()
+                let tape = GradientTape()
+                let (xs, ws) = (tape.watch(x), tape.watch(w))
+                let y = tape.record { conv2d(xs, weight: ws, padding: pad, groups: groups) }
+                var gen = SeededGenerator(seed: 6)
+                let seed = Tensor.randn(y.shape, using: &gen)
+                // Timed: the backward pass only (the tape and forward are built once).
+                return { _ = tape.gradient(of: y, seed: seed) }
+            },
+        ]
+    }
 
     /// Forward, backward and an Adam update of a freshly initialised model in training mode.
     static func trainStep(id: String, summary: String, build: @escaping () -> Module, input: [Int]) -> Workload {
