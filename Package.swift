@@ -29,8 +29,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
 
-        // libjpeg behind error codes (its error handler must longjmp, which Swift cannot).
-        .target(name: "CImageCodecs", dependencies: ["CJPEG"]),
+        // libpng and libjpeg behind error codes (their error handlers must longjmp, which Swift cannot).
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
         // The engine every method shares.
         .target(name: "NNRuntime", dependencies: ["CBLAS", "CPNG", "CJPEG", "CImageCodecs",

@@ -68,6 +68,18 @@ import TestSupport
         #expect(try idx.test.sample(at: 2).label == 2)
     }
 
+    @Test func gzipInflatesAndRejectsDamageWithoutHanging() throws {
+        // gzip.compress(b"interp gzip test line\n" * 50, mtime=0) from Python.
+        let gz = Data([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0xcc, 0x2b, 0x49, 0x2d, 0x2a, 0x50, 0x48, 0xaf, 0xca, 0x2c, 0x50, 0x28, 0x49, 0x2d, 0x2e, 0x51, 0xc8, 0xc9, 0xcc, 0x4b, 0xe5, 0xca, 0x1c, 0x15, 0x1d, 0x15, 0x1d, 0x15, 0x1d, 0x15, 0x25, 0x49, 0x14, 0x00, 0xb1, 0x57, 0x00, 0x01, 0x4c, 0x04, 0x00, 0x00])
+        let text = String(decoding: try Gzip.decompress(gz), as: UTF8.self)
+        #expect(text == String(repeating: "interp gzip test line\n", count: 50))
+        for cut in [11, 18, 20, gz.count / 2, gz.count - 9, gz.count - 1] {
+            #expect(throws: DatasetError.self, "cut to \(cut) bytes") { try Gzip.decompress(gz.prefix(cut)) }
+        }
+        var gen = SeededGenerator(seed: 8)
+        for _ in 0..<300 { _ = try? Gzip.decompress(Data(Corruption.mutate([UInt8](gz), using: &gen))) }
+    }
+
     @Test func imageFolderReportsOrSkipsCorruptImages() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

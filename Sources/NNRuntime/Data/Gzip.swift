@@ -24,11 +24,26 @@ public enum Gzip {
         let body = data.subdata(in: data.startIndex + p..<data.endIndex - 8)
         let expectedSize = Int(b[b.count - 4]) | Int(b[b.count - 3]) << 8 | Int(b[b.count - 2]) << 16 | Int(b[b.count - 1]) << 24
         var out = Data()
-        out.reserveCapacity(expectedSize)
+        out.reserveCapacity(Swift.min(expectedSize, 1 << 28))
+        let chunk = 1 << 16
         do {
-            _ = try Data.decompress(size: Int64(body.count), bufferSize: 1 << 16, skipCRC32: true,
-                                    provider: { pos, size in body.subdata(in: Int(pos)..<Swift.min(Int(pos) + size, body.count)) },
-                                    consumer: { out.append($0) })
+            _ = try Data.decompress(size: Int64(body.count), bufferSize: chunk, skipCRC32: true, provider: { position, want in
+                // zlib is told every chunk is `want` bytes long, so always hand over exactly that many:
+                // the stream's bytes, then zeros; a stream that has not ended two chunks past its end
+                // is corrupt (without this, a truncated file would be read past its buffer or loop).
+                guard position >= 0, position <= Int64(body.count + 2 * chunk), want >= 0 else {
+                    throw DatasetError("deflate stream does not end inside the file")
+                }
+                var piece = Data(count: want)
+                let from = Int(position), to = Swift.min(from + want, body.count)
+                if from < to { piece.replaceSubrange(0..<(to - from), with: body[from..<to]) }
+                return piece
+            }, consumer: { data in
+                guard out.count + data.count <= expectedSize else { throw DatasetError("inflates past the \(expectedSize) bytes its trailer declares") }
+                out.append(data)
+            })
+        } catch let e as DatasetError {
+            throw DatasetError("corrupt gzip stream (\(e.description))")
         } catch {
             throw DatasetError("corrupt gzip stream (\(error))")
         }
