@@ -67,6 +67,13 @@ import ZIPFoundation
         #expect { try store.fetch(missing, python: try fakePython(in: tmp, wheel: wheel, fail: true)) } throws: {
             "\($0)".contains("No matching distribution")
         }
+        // A damaged download is an error naming the wheel, never a trap.
+        let broken = tmp.appendingPathComponent("broken").appendingPathComponent("pkg-1.0-py3-none-any.whl")
+        try FileManager.default.createDirectory(at: broken.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data([0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0xFF, count: 40)).write(to: broken)
+        #expect { try store.fetch(missing, python: try fakePython(in: tmp, wheel: broken)) } throws: {
+            "\($0)".contains("is not a readable wheel")
+        }
     }
 
     @Test func committedManifestIsComplete() throws {

