@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// 2-D convolution (cross-correlation, as PyTorch) with stride, dilation, groups and any padding,
 /// forward and VJP side by side.
@@ -93,6 +94,30 @@ struct ConvGeometry {
     }
 }
 
+/// Workers for the sample loop: one per core when the batch has a sample for each, else one.
+func sampleWorkers(_ g: ConvGeometry) -> Int {
+    Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, g.n))
+}
+
+/// Runs `body(samples, worker)` over contiguous ranges of the batch, one per core, with OpenBLAS
+/// single-threaded inside: each core runs its own im2col and sgemm instead of one core preparing
+/// columns while OpenBLAS's pool threads spin waiting for the next product. Returns the number of
+/// workers used. With one worker, OpenBLAS keeps its own threading.
+@discardableResult
+func forEachSampleRange(_ g: ConvGeometry, _ body: (Range<Int>, Int) -> Void) -> Int {
+    let workers = sampleWorkers(g)
+    guard workers > 1 else { body(0..<g.n, 0); return 1 }
+    let saved = Threading.threadCount
+    Threading.setThreadCount(1)
+    defer { Threading.setThreadCount(saved) }
+    let size = (g.n + workers - 1) / workers
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let lo = w * size, hi = Swift.min(g.n, lo + size)
+        if lo < hi { body(lo..<hi, w) }
+    }
+    return workers
+}
+
 /// 2-D convolution of `x` `[N, C, H, W]` with `weight` `[O, C/groups, kH, kW]` and optional `bias`
 /// `[O]`, giving `[N, O, Ho, Wo]` with `Ho = (H + top + bottom − dilation·(kH − 1) − 1) / stride + 1`.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
@@ -106,16 +131,18 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
             if g.isDepthwise {
                 depthwiseForward(g, xs, ws, ys)
             } else {
-                let col = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.k * g.p)
-                defer { col?.deallocate() }
-                for i in 0..<g.n {
-                    let sample = xs + i * g.c * g.h * g.w
-                    for grp in 0..<g.groups {
-                        let a = ws + grp * g.og * g.k
-                        let b: UnsafePointer<Float>
-                        if let col { g.im2col(sample, channel: grp * g.cg, into: col); b = UnsafePointer(col) }
-                        else { b = sample + grp * g.cg * g.p }
-                        sgemm(a, b, ys + (i * g.o + grp * g.og) * g.p, m: g.og, n: g.p, k: g.k)
+                forEachSampleRange(g) { samples, _ in
+                    let col = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.k * g.p)
+                    defer { col?.deallocate() }
+                    for i in samples {
+                        let sample = xs + i * g.c * g.h * g.w
+                        for grp in 0..<g.groups {
+                            let a = ws + grp * g.og * g.k
+                            let b: UnsafePointer<Float>
+                            if let col { g.im2col(sample, channel: grp * g.cg, into: col); b = UnsafePointer(col) }
+                            else { b = sample + grp * g.cg * g.p }
+                            sgemm(a, b, ys + (i * g.o + grp * g.og) * g.p, m: g.og, n: g.p, k: g.k)
+                        }
                     }
                 }
             }
@@ -145,31 +172,43 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                     depthwiseBackward(g, xs, ws, gy, needX ? pdx.baseAddress! : nil, needW ? pdw.baseAddress! : nil)
                     return
                 }
-                let col = UnsafeMutablePointer<Float>.allocate(capacity: g.k * g.p)
-                defer { col.deallocate() }
-                for i in 0..<g.n {
-                    let sample = xs + i * g.c * g.h * g.w
-                    for grp in 0..<g.groups {
-                        let gyg = gy + (i * g.o + grp * g.og) * g.p
-                        if needW {
-                            // dW_g += dY_g · colᵀ
-                            let b: UnsafePointer<Float>
-                            if g.isPointwise { b = sample + grp * g.cg * g.p } else {
-                                g.im2col(sample, channel: grp * g.cg, into: col); b = UnsafePointer(col)
+                // Each worker accumulates its samples' weight gradient privately; they are summed after.
+                let wCount = g.o * g.k
+                let partials = UnsafeMutablePointer<Float>.allocate(capacity: needW ? wCount * sampleWorkers(g) : 1)
+                partials.initialize(repeating: 0, count: needW ? wCount * sampleWorkers(g) : 1)
+                defer { partials.deallocate() }
+                let workers = forEachSampleRange(g) { samples, worker in
+                    let col = UnsafeMutablePointer<Float>.allocate(capacity: g.k * g.p)
+                    defer { col.deallocate() }
+                    let dwLocal = partials + worker * wCount
+                    for i in samples {
+                        let sample = xs + i * g.c * g.h * g.w
+                        for grp in 0..<g.groups {
+                            let gyg = gy + (i * g.o + grp * g.og) * g.p
+                            if needW {
+                                // dW_g += dY_g · colᵀ
+                                let b: UnsafePointer<Float>
+                                if g.isPointwise { b = sample + grp * g.cg * g.p } else {
+                                    g.im2col(sample, channel: grp * g.cg, into: col); b = UnsafePointer(col)
+                                }
+                                sgemm(gyg, b, dwLocal + grp * g.og * g.k, m: g.og, n: g.k, k: g.p, transposeB: true, beta: 1)
                             }
-                            sgemm(gyg, b, pdw.baseAddress! + grp * g.og * g.k, m: g.og, n: g.k, k: g.p, transposeB: true, beta: 1)
-                        }
-                        guard needX else { continue }
-                        // dcol = W_gᵀ · dY_g, folded back onto the input
-                        let gsample = pdx.baseAddress! + i * g.c * g.h * g.w
-                        if g.isPointwise {
-                            sgemm(ws + grp * g.og * g.k, gyg, gsample + grp * g.cg * g.p, m: g.k, n: g.p, k: g.og,
-                                  transposeA: true)
-                        } else {
-                            sgemm(ws + grp * g.og * g.k, gyg, col, m: g.k, n: g.p, k: g.og, transposeA: true)
-                            g.col2im(col, channel: grp * g.cg, into: gsample)
+                            guard needX else { continue }
+                            // dcol = W_gᵀ · dY_g, folded back onto the input
+                            let gsample = pdx.baseAddress! + i * g.c * g.h * g.w
+                            if g.isPointwise {
+                                sgemm(ws + grp * g.og * g.k, gyg, gsample + grp * g.cg * g.p, m: g.k, n: g.p, k: g.og,
+                                      transposeA: true)
+                            } else {
+                                sgemm(ws + grp * g.og * g.k, gyg, col, m: g.k, n: g.p, k: g.og, transposeA: true)
+                                g.col2im(col, channel: grp * g.cg, into: gsample)
+                            }
                         }
                     }
+                }
+                if needW {
+                    let dw = pdw.baseAddress!
+                    for wk in 0..<workers { let src = partials + wk * wCount; for j in 0..<wCount { dw[j] += src[j] } }
                 }
             } } }
         } }
