@@ -60,8 +60,7 @@ public struct ImageFileDataset: Dataset {
         let all = try images(in: root).filter { $0.lastPathComponent.hasPrefix(prefix) }
         var entries: [(URL, Int, Int)] = []
         for url in all {
-            let parts = url.deletingPathExtension().lastPathComponent.split(separator: "_")
-            guard parts.count >= 3, let index = Int(parts[parts.count - 2]), let label = Int(parts[parts.count - 1]) else {
+            guard let (index, label) = ImageFiles.indexAndLabel(url.lastPathComponent) else {
                 throw DatasetError("\(url.lastPathComponent): expected NAME_INDEX_LABEL.ext")
             }
             entries.append((url, index, label))

@@ -55,17 +55,15 @@ public enum ImageFiles {
         return files.map { ImageItem(url: $0, label: labelFromName($0.lastPathComponent)) }
     }
 
-    /// `imagenet_07_285.jpg` → 285.
-    static func labelFromName(_ name: String) -> Int? {
+    /// `imagenet_07_285.jpg` → (index 7, label 285); nil unless the name ends in `_INDEX_LABEL`.
+    static func indexAndLabel(_ name: String) -> (index: Int, label: Int)? {
         let parts = (name as NSString).deletingPathExtension.split(separator: "_")
-        guard parts.count >= 3, Int(parts[parts.count - 2]) != nil else { return nil }
-        return Int(parts[parts.count - 1])
+        guard parts.count >= 3, let index = Int(parts[parts.count - 2]), let label = Int(parts[parts.count - 1]) else { return nil }
+        return (index, label)
     }
 
-    static func indexFromName(_ name: String) -> Int? {
-        let parts = (name as NSString).deletingPathExtension.split(separator: "_")
-        return parts.count >= 3 ? Int(parts[parts.count - 2]) : nil
-    }
+    static func labelFromName(_ name: String) -> Int? { indexAndLabel(name)?.label }
+    static func indexFromName(_ name: String) -> Int? { indexAndLabel(name)?.index }
 }
 
 public struct ImageFilesError: Error, CustomStringConvertible {

@@ -17,20 +17,10 @@ public struct Augmentation: Sendable, Equatable, Codable {
     public func apply(_ image: Image, using generator: inout SeededGenerator) -> Image {
         var im = image
         if let p = cropPadding {
-            let (w, h) = (im.width, im.height)
+            // Zero-pad by p, then crop the original size at a random offset: a crop whose window
+            // starts at (left − p, top − p) of the unpadded image.
             let top = Int(generator.next() % UInt64(2 * p + 1)), left = Int(generator.next() % UInt64(2 * p + 1))
-            var out = [UInt8](repeating: 0, count: im.pixels.count)
-            let c = im.channels
-            for y in 0..<h {
-                let sy = y + top - p
-                guard sy >= 0 && sy < h else { continue }
-                for x in 0..<w {
-                    let sx = x + left - p
-                    guard sx >= 0 && sx < w else { continue }
-                    for k in 0..<c { out[(y * w + x) * c + k] = im.pixels[(sy * w + sx) * c + k] }
-                }
-            }
-            im.pixels = out
+            im = im.cropped(left: left - p, top: top - p, width: im.width, height: im.height)
         }
         if horizontalFlip && generator.nextUniform() < 0.5 {
             let (w, c) = (im.width, im.channels)
