@@ -28,16 +28,18 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        // Real FFTs for DORA's Fourier image parameterisation (Debian: libkissfft-dev, BSD-3-Clause).
+        .systemLibrary(name: "CKissFFT", providers: [.apt(["libkissfft-dev"])]),
 
         // libpng and libjpeg behind error codes (their error handlers must longjmp, which Swift cannot).
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
         // The engine every method shares.
-        .target(name: "NNRuntime", dependencies: ["CBLAS", "CPNG", "CJPEG", "CImageCodecs",
+        .target(name: "NNRuntime", dependencies: ["CBLAS", "CPNG", "CJPEG", "CImageCodecs", "CKissFFT",
                                                   .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: kernelSettings),
         // Statistics shared by the methods.
-        .target(name: "Analysis", dependencies: ["NNRuntime"], swiftSettings: kernelSettings),
+        .target(name: "Analysis", dependencies: ["NNRuntime", "CBLAS"], swiftSettings: kernelSettings),
         // captum-like attribution methods.
         .target(name: "Attribution", dependencies: ["NNRuntime"], swiftSettings: kernelSettings),
         // One target per method.
@@ -55,14 +57,16 @@ let package = Package(
         .executableTarget(name: "interp", dependencies: ["InterpCLI"]),
         // Benchmarks against PyTorch CPU (run in release mode).
         .executableTarget(name: "interp-bench", dependencies: [
-            "NNRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "NNRuntime", "DoraCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/Sources/interp-bench", swiftSettings: kernelSettings),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["NNRuntime"], path: "Tests/TestSupport",
                 resources: [.copy("Fixtures")]),
         .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime", "TestSupport"]),
-        .testTarget(name: "InterpCLITests", dependencies: ["InterpCLI"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
+        .testTarget(name: "DoraCoreTests", dependencies: ["DoraCore", "TestSupport"]),
+        .testTarget(name: "InterpCLITests", dependencies: ["InterpCLI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

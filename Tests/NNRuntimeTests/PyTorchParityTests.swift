@@ -18,15 +18,22 @@ struct ParityCase: Decodable, Sendable, CustomTestStringConvertible {
 
 /// The JSON values the fixture params use.
 enum JSONValue: Decodable, Sendable {
-    case number(Double), bool(Bool), array([JSONValue]), null
+    case number(Double), bool(Bool), string(String), array([JSONValue]), null
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let text = try? c.decode(String.self) { self = .string(text) }
         else { self = .array(try c.decode([JSONValue].self)) }
     }
     var int: Int { if case let .number(n) = self { return Int(n) }; fatalError("not a number") }
+    var double: Double { if case let .number(n) = self { return n }; fatalError("not a number") }
+    var string: String { if case let .string(text) = self { return text }; fatalError("not a string") }
+    var doubles: (Double, Double) {
+        guard case let .array(a) = self, a.count == 2 else { fatalError("not a pair of numbers") }
+        return (a[0].double, a[1].double)
+    }
     var float: Float { if case let .number(n) = self { return Float(n) }; fatalError("not a number") }
     var bool: Bool { if case let .bool(b) = self { return b }; fatalError("not a bool") }
     var ints: [Int]? { if case let .array(a) = self { return a.map(\.int) }; return nil }
@@ -103,6 +110,12 @@ func runParityOp(_ c: ParityCase, _ t: [String: Tensor], extra: inout [String: T
     case "dropout":
         var generator = SeededGenerator(seed: 0)
         return dropout(x, probability: p["p"]!.float, training: p["training"]!.bool, generator: &generator)
+    case "irfft2": return irfft2(x, width: p["width"]!.int, normalization: FFTNormalization(rawValue: p["norm"]!.string)!)
+    case "affineWarp":
+        let (tx, ty) = p["translate"]!.doubles, (sx, sy) = p["shear"]!.doubles
+        let transform = AffineParameters(angle: p["angle"]!.double, translate: (tx, ty), scale: p["scale"]!.double, shear: (sx, sy))
+        return affineWarp(x, transforms: [transform], interpolation: p["bilinear"]!.bool ? .bilinear : .nearest,
+                          fill: p["fill"]!.float)
     default: fatalError("no Swift op for fixture op \(c.op)")
     }
 }

@@ -7,7 +7,7 @@ inputs with fixed seeds, runs the op in PyTorch, back-propagates a random upstre
 Tests/TestSupport/Fixtures/ops.safetensors, plus the list of cases to ops.json.
 
 Run once, with torch in a virtual environment (CI does not need torch; the outputs are committed):
-    python3 -m venv .venv-ref && .venv-ref/bin/pip install torch numpy
+    python3 -m venv .venv-ref && .venv-ref/bin/pip install torch torchvision numpy
     .venv-ref/bin/python Tests/Reference/make_op_fixtures.py
 """
 import json, math, os, struct
@@ -192,6 +192,24 @@ case("dropout_p1", "dropout", lambda x: F.dropout(x, 1.0, training=True), dict(x
      params=dict(p=1.0, training=True))
 case("dropout_eval", "dropout", lambda x: F.dropout(x, 0.5, training=False), dict(x=randn(3, 4)),
      params=dict(p=0.5, training=False))
+
+# The inverse real 2-D FFT (DORA's Fourier images): the spectrum as [..., H, W//2+1, 2] real/imaginary
+# pairs, with the Nyquist column left out (zero, as torch-dreams) and present, two normalisations.
+case("irfft2_ortho_no_nyquist", "irfft2", lambda x: torch.fft.irfft2(torch.view_as_complex(x), s=(5, 8), norm="ortho"),
+     dict(x=randn(2, 3, 5, 4, 2)), params=dict(width=8, norm="ortho"))
+case("irfft2_backward_even", "irfft2", lambda x: torch.fft.irfft2(torch.view_as_complex(x), s=(4, 6), norm="backward"),
+     dict(x=randn(1, 2, 4, 4, 2)), params=dict(width=6, norm="backward"))
+# torchvision's affine warp on tensors (DORA's robustness transforms), with a fill value.
+import torchvision.transforms.functional as TF
+from torchvision.transforms import InterpolationMode
+for name, angle, translate, scale, shear, bilinear in [
+        ("affine_bilinear", 25.0, [1, -2], 1.15, [8.0, -4.0], True),
+        ("affine_nearest", -40.0, [0, 1], 0.9, [0.0, 6.0], False)]:
+    mode = InterpolationMode.BILINEAR if bilinear else InterpolationMode.NEAREST
+    case(name, "affineWarp", lambda x, a=angle, t=translate, s=scale, sh=shear, m=mode:
+         TF.affine(x, angle=a, translate=t, scale=s, shear=sh, interpolation=m, fill=[0.25]),
+         dict(x=randn(1, 2, 6, 7)), params=dict(angle=angle, translate=translate, scale=scale, shear=shear,
+                                               bilinear=bilinear, fill=0.25))
 
 os.makedirs(OUT, exist_ok=True)
 write_safetensors(os.path.join(OUT, "ops.safetensors"), tensors)

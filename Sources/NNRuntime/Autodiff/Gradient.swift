@@ -71,6 +71,28 @@ public struct ParameterGradients {
         return ParameterGradients(pairs: pairs.map { ($0.0, $0.1 * scale) }, named: named.map { ($0.0, $0.1 * scale) })
     }
 
+    /// Gradients whose every slice along axis 0 is clipped to L2 norm `maxNorm` on its own, with
+    /// `clip_grad_norm_`'s rule. When a parameter holds a batch of independent problems (one image per
+    /// slice, as DORA's s-AMS), this equals clipping each problem's gradient separately.
+    public func clippedPerSample(maxNorm: Float) -> ParameterGradients {
+        func clip(_ g: Tensor) -> Tensor {
+            guard g.rank >= 1, g.shape[0] > 0 else { return g }
+            var out = g
+            let per = g.count / g.shape[0]
+            out.withUnsafeMutableBufferPointer { b in
+                for s in 0..<g.shape[0] {
+                    var total: Double = 0
+                    for i in s * per..<(s + 1) * per { total += Double(b[i]) * Double(b[i]) }
+                    let scale = maxNorm / (Float(total.squareRoot()) + 1e-6)
+                    if scale < 1 { for i in s * per..<(s + 1) * per { b[i] *= scale } }
+                }
+            }
+            return out
+        }
+        let clipped = pairs.map { ($0.0, clip($0.1)) }
+        return ParameterGradients(pairs: clipped, named: zip(named, clipped).map { ($0.0.0, $0.1.1) })
+    }
+
     init(pairs: [(Parameter, Tensor)], named: [(String, Tensor)]) {
         self.pairs = pairs
         self.named = named

@@ -14,7 +14,9 @@ public enum OpKind: String, Sendable, CaseIterable {
     // Linear algebra and convolution
     case matmul, linear, conv2d
     // Pooling and resizing
-    case maxPool2d, avgPool2d, adaptiveAvgPool2d, resizeBilinear
+    case maxPool2d, avgPool2d, adaptiveAvgPool2d, resizeBilinear, affineWarp
+    // Spectral
+    case irfft2
     // Normalisation, regularisation, losses
     case batchNorm, dropout, nllLoss
     /// An op defined outside NNRuntime (its pullback supplied by the caller).
