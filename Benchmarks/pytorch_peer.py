@@ -52,6 +52,46 @@ def forward_input_grad_b16():
     return step
 
 
+def dora_sams_step_b16():
+    """One s-AMS optimisation step as DORA/torch-dreams runs it: Fourier parameters of 16 images →
+    irfft2 (ortho) → colour decorrelation → sigmoid → normalise → Pad 2 → RandomAffine → RandomCrop
+    → MobileNetV2 → −Σ channel means of features.18 → backward → per-image clip → AdamW."""
+    import numpy as np
+    import torchvision.transforms as T
+    m = mobilenet()
+    for p in m.parameters():
+        p.requires_grad_(False)
+    h = w = 224
+    d = 0.5 ** 0.5
+    fy = np.fft.fftfreq(h, d=d)[:, None]
+    fx = np.fft.rfftfreq(w, d=d)[: w // 2]
+    scale = torch.tensor(1.0 / np.maximum((fx * fx + fy * fy) ** 0.75, 1.0 / (max(w, h) * d))).float()
+    colour = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
+    colour = colour / colour.norm(dim=0).max()
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    param = (0.01 * torch.randn(16, 3, h, w // 2, 2)).requires_grad_(True)
+    opt = torch.optim.AdamW([param], lr=9e-3, weight_decay=0)
+    transforms = T.Compose([T.Pad(2, fill=0.5), T.RandomAffine(15, translate=(0, 0.1), scale=(0.85, 1.2), shear=15, fill=0.5),
+                            T.RandomCrop(224, pad_if_needed=True)])
+    idx = torch.arange(16)
+
+    def step():
+        spectrum = torch.complex(param[..., 0], param[..., 1]) * scale
+        img = torch.fft.irfft2(spectrum, s=(h, w), norm="ortho")
+        img = torch.sigmoid((img.permute(0, 2, 3, 1) @ colour.T).permute(0, 3, 1, 2))
+        x = transforms((img - mean) / std)
+        a = m.features(x)
+        loss = -a.mean((2, 3))[idx, idx].sum()
+        opt.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            norms = param.grad.flatten(1).norm(dim=1).view(-1, 1, 1, 1, 1)
+            param.grad.mul_(torch.clamp(1.0 / (norms + 1e-6), max=1.0))
+        opt.step()
+    return step
+
+
 def train_step(build, shape):
     def make():
         m = build().train()
@@ -96,6 +136,7 @@ LAYERS = {"conv3x3_64_56": ((16, 64, 56, 56), 64, 3, 1), "dwconv3x3_96_112": ((1
           "conv1x1_32_192_112": ((16, 32, 112, 112), 192, 1, 1)}
 
 WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_input_grad.b16": forward_input_grad_b16,
+             "dora.sams_step.mobilenet_v2.b16": dora_sams_step_b16,
              "resnet8.train_step.b128": train_step(ResNet8, (128, 3, 32, 32)),
              "mnist_cnn.train_step.b128": train_step(MNISTCNN, (128, 1, 28, 28)),
              "resnet18.forward.b16": resnet18_b16}

@@ -1,5 +1,6 @@
 import Foundation
 import NNRuntime
+import DoraCore
 
 /// A named benchmark: `prepare` builds inputs once, the returned closure is the timed step.
 struct Workload {
@@ -65,6 +66,17 @@ enum Workloads {
                 }
                 _ = tape.gradient(of: objective)[xs]
             }
+        },
+        Workload(id: "dora.sams_step.mobilenet_v2.b16",
+                 summary: "one s-AMS step: Fourier images → transforms → MobileNetV2 features.18 → backward → clip → AdamW, 16 signals at 224²",
+                 flops: { _ in 2 * forwardFLOPs(MobileNetV2().evaluating(), input: .zeros([16, 3, 224, 224])) }) {
+            let model = try mobileNet()
+            model.module.freeze()
+            let generator = SignalGenerator(model: model.module, layer: "features.18", input: model.input)
+            var settings = GenerationSettings()
+            settings.iterations = 1
+            let tasks = (0..<16).map { SignalTask(neuron: $0, sample: 0) }
+            return { _ = try? generator.optimise(tasks, settings: settings) }
         },
         Workload(id: "resnet18.forward.b16", summary: "ResNet-18 inference, batch 16 at 224² (random weights)",
                  flops: { _ in forwardFLOPs(ResNet.resnet18().evaluating(), input: .zeros([16, 3, 224, 224])) }) {
