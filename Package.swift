@@ -65,6 +65,7 @@ let package = Package(
                 resources: [.copy("Fixtures")]),
         .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
+        .testTarget(name: "InvertTests", dependencies: ["Invert", "TestSupport"]),
         .testTarget(name: "DoraCoreTests", dependencies: ["DoraCore", "TestSupport"]),
         .testTarget(name: "InterpCLITests", dependencies: ["InterpCLI", "TestSupport"]),
     ],

@@ -109,10 +109,27 @@ public enum MannWhitney {
         guard !x.isEmpty, !y.isEmpty, x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else {
             return Result(u: .nan, pValue: .nan)
         }
-        let n1 = Double(x.count), n2 = Double(y.count), n = n1 + n2
+        let n1 = Double(x.count), n2 = Double(y.count)
         let ranking = Ranking.midRanks(x + y)
         let r1 = ranking.ranks[0..<x.count].reduce(0, +)
         let u1 = r1 - n1 * (n1 + 1) / 2
+        return Result(u: u1, pValue: pValue(u1: u1, n1: n1, n2: n2, tieTerm: ranking.tieTerm, alternative: alternative))
+    }
+
+    /// The p-value of ``test(_:_:alternative:)`` from its sufficient statistics, for callers that
+    /// already hold the pooled ranking: INVERT ranks a neuron's activations once and scores thousands
+    /// of concept masks against it, so re-ranking per mask would dominate its cost.
+    ///
+    /// - Parameters:
+    ///   - u1: U of the first sample, `R₁ − n₁(n₁+1)/2` with R₁ its mid-rank sum in the pooled order.
+    ///   - n1: size of the first sample; `n2` of the second. Both must be positive.
+    ///   - tieTerm: Σ(t³ − t) over the tie groups of the pooled sample (``Ranking/midRanks(_:)``).
+    /// - Returns: the asymptotic p-value with tie and continuity correction, in [0, 1]; NaN when a
+    ///   sample is empty or an input is not finite.
+    public static func pValue(u1: Double, n1: Double, n2: Double, tieTerm: Double,
+                              alternative: Alternative = .twoSided) -> Double {
+        guard n1 > 0, n2 > 0, u1.isFinite, n1.isFinite, n2.isFinite, tieTerm.isFinite else { return .nan }
+        let n = n1 + n2
         let u2 = n1 * n2 - u1
         let u: Double, factor: Double
         switch alternative {
@@ -120,10 +137,10 @@ public enum MannWhitney {
         case .greater: (u, factor) = (u1, 1)
         case .less: (u, factor) = (u2, 1)
         }
-        let sigma = (n1 * n2 / 12 * ((n + 1) - ranking.tieTerm / (n * (n - 1)))).squareRoot()
+        let sigma = (n1 * n2 / 12 * ((n + 1) - tieTerm / (n * (n - 1)))).squareRoot()
         let z = (u - n1 * n2 / 2 - 0.5) / sigma
         let p = factor * 0.5 * erfc(z / 2.0.squareRoot())
-        return Result(u: u1, pValue: min(max(p, 0), 1))
+        return min(max(p, 0), 1)
     }
 
     /// The test of the scores of positives against those of negatives (INVERT passes the two groups of
@@ -137,9 +154,12 @@ public enum MannWhitney {
 }
 
 /// Mid-ranks ("average" method of `scipy.stats.rankdata`) and the tie-correction term.
-enum Ranking {
+public enum Ranking {
     /// 1-based ranks, tied values sharing the mean of their positions, and Σ(t³ − t) over tie groups.
-    static func midRanks(_ values: [Double]) -> (ranks: [Double], tieTerm: Double) {
+    ///
+    /// Mid-ranks are multiples of ½, so sums of them (rank sums, U statistics) are exact in `Double`
+    /// for any realistic sample size; INVERT relies on this to give equal masks bit-equal AUCs.
+    public static func midRanks(_ values: [Double]) -> (ranks: [Double], tieTerm: Double) {
         let order = values.indices.sorted { values[$0] < values[$1] }
         var ranks = [Double](repeating: 0, count: values.count)
         var tieTerm = 0.0

@@ -100,32 +100,17 @@ struct DoraCommand: ParsableCommand {
 
     /// `all`, or comma-separated ids and `a-b` ranges, each within `0..<channels`.
     static func parseNeurons(_ spec: String?, channels: Int, preset: Preset?) throws -> [Int] {
-        let text = spec ?? (preset == .quick ? "0-\(min(channels, 64) - 1)" : "all")
-        if text == "all" { return Array(0..<channels) }
-        var ids: [Int] = []
-        for part in text.split(separator: ",") {
-            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0 != nil }) else {
-                throw ValidationError("--neurons: '\(part)' is not an id or a range a-b (expected e.g. 0-63,100 or all)")
-            }
-            let lo = bounds[0]!, hi = bounds.last!!
-            guard lo <= hi, lo >= 0, hi < channels else {
-                throw ValidationError("--neurons: '\(part)' is outside the layer's channels 0…\(channels - 1)")
-            }
-            ids += Array(lo...hi)
-        }
-        let unique = Set(ids).sorted()
-        guard unique.count >= 3 else { throw ValidationError("--neurons: DORA compares neurons; give at least 3, got \(unique.count)") }
-        return unique
+        let ids = try parseNeuronList(spec ?? (preset == .quick ? "0-\(min(channels, 64) - 1)" : "all"), channels: channels)
+        guard ids.count >= 3 else { throw ValidationError("--neurons: DORA compares neurons; give at least 3, got \(ids.count)") }
+        return ids
     }
 
     func run() throws {
         try reportingErrors {
             runOptions.applyThreads()
             let started = Date()
-            let loaded = try model.map { try ModelLoader.load(model: $0, weights: weights, randomInit: randomInit, seed: seed) }
+            let (loaded, target) = try loadModel(model, weights: weights, randomInit: randomInit, seed: seed, layer: layer)
             let configuration = try resolvedConfiguration(input: loaded?.input)
-            let target = try loaded.map { loaded in try layer.map { try loaded.module.resolveLayer($0, trunk: loaded.trunk) } } ?? nil
             var config: [String: Any] = [
                 "model": model as Any? ?? NSNull(), "weights": weights as Any? ?? NSNull(),
                 "layer": target?.captureName as Any? ?? NSNull(), "neurons": neurons ?? "default",

@@ -22,6 +22,32 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// Loads `--model` when a method command got one (`--activations` can stand in for it) and resolves
+/// `--layer` in it.
+func loadModel(_ model: String?, weights: String?, randomInit: Bool, seed: UInt64, layer: String?) throws -> (LoadedModel?, LayerPath?) {
+    guard let model else { return (nil, nil) }
+    let loaded = try ModelLoader.load(model: model, weights: weights, randomInit: randomInit, seed: seed)
+    return (loaded, try layer.map { try loaded.module.resolveLayer($0, trunk: loaded.trunk) })
+}
+
+/// `--neurons`: `all`, or ids and ranges such as `0-63,100`, returned sorted without repeats.
+func parseNeuronList(_ text: String, channels: Int) throws -> [Int] {
+    if text == "all" { return Array(0..<channels) }
+    var ids = Set<Int>()
+    for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+        let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--neurons: '\(part)' is not an id or a range a-b (expected e.g. 0-63,100 or all)")
+        }
+        let lo = bounds[0]!, hi = bounds.last!!
+        guard lo <= hi, lo >= 0, hi < channels else {
+            throw ValidationError("--neurons: '\(part)' is outside the layer's neurons 0…\(channels - 1)")
+        }
+        ids.formUnion(lo...hi)
+    }
+    return ids.sorted()
+}
+
 /// Writes a one-line error to stderr and exits non-zero, for errors from the runtime.
 func fail(_ error: Error) -> Never {
     FileHandle.standardError.write(Data("interp: error: \(error)\n".utf8))

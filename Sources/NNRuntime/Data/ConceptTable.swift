@@ -17,16 +17,28 @@ public struct ConceptTable: Sendable {
     public let labels: [[Bool]]
     /// The folder relative paths are resolved against.
     public let base: URL
+    /// Readable names and descriptions by concept column, from an optional JSON sidecar.
+    public var descriptions: [String: ConceptDescription] = [:]
     private let rowByPath: [String: Int]
+    private let rowByName: [String: Int]
+    /// Rows by file name; -1 where several rows share one.
+    private let rowByFileName: [String: Int]
 
+    /// A table whose rows name their images. With `images` empty the rows are matched to the data in
+    /// order (the original INVERT layout, an N×m label matrix).
     public init(concepts: [String], images: [String], labels: [[Bool]], base: URL) {
         self.concepts = concepts
         self.images = images
         self.labels = labels
         self.base = base
-        var rows: [String: Int] = [:]
-        for (i, p) in images.enumerated() { rows[Self.key(p, base: base)] = i }
-        rowByPath = rows
+        var byPath: [String: Int] = [:], byName: [String: Int] = [:], byFile: [String: Int] = [:]
+        for (i, p) in images.enumerated() {
+            byPath[Self.key(p, base: base)] = i
+            byName[p] = i
+            let file = (p as NSString).lastPathComponent
+            byFile[file] = byFile[file] == nil ? i : -1
+        }
+        (rowByPath, rowByName, rowByFileName) = (byPath, byName, byFile)
     }
 
     /// Reads a concept CSV. Every failure is a one-line `DatasetError` naming the line and what was expected.
@@ -77,6 +89,32 @@ public struct ConceptTable: Sendable {
 
     /// The row of an image file, matched by its standardised absolute path.
     public func row(for url: URL) -> Int? { rowByPath[url.standardizedFileURL.path] }
+
+    /// The row of an image: by its file's absolute path, then by its name as the data spells it (a
+    /// path relative to the dataset root), then by file name when only one row has it.
+    public func row(for url: URL?, name: String) -> Int? {
+        if let url, let i = row(for: url) { return i }
+        if let i = rowByName[name] { return i }
+        if let i = rowByFileName[((url?.path ?? name) as NSString).lastPathComponent], i >= 0 { return i }
+        return nil
+    }
+
+    /// The table's rows for the images of a dataset, in the data's order. A table without image names
+    /// must have exactly one row per image; otherwise the first image without a row is named.
+    public func rows(for items: [(url: URL?, name: String)], source: String) throws -> [Int] {
+        if images.isEmpty {
+            guard labels.count == items.count else {
+                throw DatasetError("\(source) has \(labels.count) rows but the data has \(items.count) images; an unnamed label matrix must list every image, in order")
+            }
+            return Array(labels.indices)
+        }
+        return try items.map { item in
+            guard let i = row(for: item.url, name: item.name) else {
+                throw DatasetError("image \(item.name) has no row in \(source) (matched by path, by path relative to the dataset root, or by a unique file name)")
+            }
+            return i
+        }
+    }
 
     /// The labels of `concept` for `files`, or an error naming the first file the table lacks.
     public func labels(of concept: String, for files: [URL]) throws -> [Bool] {
