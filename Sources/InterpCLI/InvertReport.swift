@@ -31,20 +31,39 @@ struct InvertReport {
         report.keyValues(settings)
 
         overview(&report, order: order)
-        for i in order.prefix(Self.detailed) where !o.explanations[i].isEmpty { neuron(&report, i) }
+        for i in detailOrder(order) { neuron(&report, i) }
         return report
+    }
+
+    /// The neurons shown in detail: the best-labelled neuron of each distinct best formula first (a
+    /// layer often has many neurons for one concept), then the next best, up to ``detailed``.
+    func detailOrder(_ order: [Int]) -> [Int] {
+        let labelled = order.filter { !outcome.explanations[$0].isEmpty }
+        var seen = Set<String>(), first: [Int] = [], rest: [Int] = []
+        for i in labelled {
+            if seen.insert(outcome.text(outcome.explanations[i][0].formula)).inserted { first.append(i) } else { rest.append(i) }
+        }
+        return Array((first + rest).prefix(Self.detailed))
+    }
+
+    /// Bins for the best-AUC histogram: twenty from just below the lowest value up to 1, so a layer
+    /// whose neurons all score above 0.95 still shows its spread.
+    func histogram(_ values: [Double]) -> (counts: [Double], labels: [String]) {
+        let lo = min(((values.min() ?? 0.5) * 20).rounded(.down) / 20, 0.95), bins = 20
+        let width = (1 - lo) / Double(bins)
+        var counts = [Double](repeating: 0, count: bins)
+        for v in values { counts[min(bins - 1, max(0, Int((v - lo) / width)))] += 1 }
+        return (counts, (0..<bins).map { String(format: width < 0.01 ? "%.4f" : "%.3f", lo + Double($0) * width) })
     }
 
     func overview(_ report: inout Report, order: [Int]) {
         let o = outcome
         report.section("Layer overview", intro: "The AUC of each neuron's best formula: 0.5 is chance, 1 means the neuron's activation separates the images where the formula holds from the rest perfectly.")
         let best = order.compactMap { o.explanations[$0].first?.auc }
-        let edges = stride(from: 0.0, through: 0.95, by: 0.05).map { $0 }
-        let counts = edges.map { lo in Double(best.filter { $0 >= lo && ($0 < lo + 0.05 || (lo >= 0.95 && $0 <= 1)) }.count) }
-        let first = counts.firstIndex { $0 > 0 } ?? 0
-        report.figure(Plot.bars(values: Array(counts[first...]), labels: edges[first...].map { String(format: "%.2f", $0) },
+        let bins = histogram(best)
+        report.figure(Plot.bars(values: bins.counts, labels: bins.labels,
                                 title: "Best AUC per neuron", yLabel: "neurons", width: 640, height: 280),
-                      caption: "Neurons by the AUC of their best formula (bins of 0.05, labelled by their lower edge).")
+                      caption: "Neurons by the AUC of their best formula (20 bins up to 1, labelled by their lower edge).")
         var uses = [Int](repeating: 0, count: o.concepts.names.count)
         for i in order { for j in o.explanations[i].first?.formula.concepts ?? [] { uses[j] += 1 } }
         let frequent = uses.indices.filter { uses[$0] > 0 }.sorted { uses[$0] != uses[$1] ? uses[$0] > uses[$1] : $0 < $1 }.prefix(24)

@@ -69,6 +69,26 @@ import NNRuntime
         #expect((best(json, 1)?["auc"] as? Double ?? 1) < 0.1)
     }
 
+    /// The paper's ground-truth check in small (METHODS.md §2.8: output neurons labelled with their
+    /// own class): with L = B = 1 and no fraction bound, each logit of the pretrained MNIST CNN on
+    /// mnist5k's test split must be labelled with its own digit.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CI"] != nil
+                   || (try? AssetStore().url(of: AssetManifest.locate().asset(named: "mnist5k"))) != nil))
+    func mnistLogitsAreLabelledWithTheirOwnDigit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("invert-mnist-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let command = try #require(try Interp.parseAsRoot(["invert", "--model", "mnist_cnn", "--layer", "fc_layers.2", "--data", "mnist5k",
+                                                             "--concepts", "classes", "--length", "1", "--beam", "1",
+                                                             "--max-fraction", "1", "--out", dir.path]) as? InvertCommand)
+        try command.run()
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("result.json"))) as! [String: Any]
+        for digit in 0..<10 {
+            #expect(best(json, digit)?["formula"] as? String == "class \(digit)")
+            #expect((best(json, digit)?["auc"] as? Double ?? 0) > 0.99)
+        }
+        #expect(json["images"] as? Int == 1000)
+    }
+
     @Test func badInputIsOneLine() throws {
         #expect { try Interp.parseAsRoot(["invert", "--concepts", "c.csv"]) } throws: { Interp.message(for: $0).contains("--activations") }
         #expect { try Interp.parseAsRoot(["invert", "--activations", "a.npy", "--concepts", "c.csv", "--beam", "0"]) } throws: {
