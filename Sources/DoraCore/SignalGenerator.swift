@@ -91,28 +91,62 @@ public final class SignalGenerator {
     /// Optimises `tasks` together (at most a batch's worth), calling `progress(iteration)` after each step.
     public func optimise(_ tasks: [SignalTask], settings: GenerationSettings,
                          progress: (Int) -> Void = { _ in }) throws -> Batch {
-        precondition(!tasks.isEmpty, "optimise: no tasks")
-        let image = FourierImage(count: tasks.count, height: settings.height, width: settings.width,
-                                 standardDeviation: settings.initialStd, seeds: tasks.map { $0.seed(base: settings.seed) })
-        let optimiser = Adam.adamW(learningRate: settings.learningRate, weightDecay: settings.weightDecay)
-        var gen = SeededGenerator(seed: tasks[0].seed(base: settings.seed) ^ 0x5EED)
-        var last = [Float](repeating: 0, count: tasks.count)
+        let run = start(tasks, settings: settings)
         for iteration in 0..<settings.iterations {
+            try run.step()
+            progress(iteration + 1)
+        }
+        return try run.result()
+    }
+
+    /// The optimisation of one batch, ready to step: fresh Fourier parameters, AdamW state and the
+    /// transforms' random stream, all seeded by the tasks.
+    public func start(_ tasks: [SignalTask], settings: GenerationSettings) -> Optimisation {
+        precondition(!tasks.isEmpty, "optimise: no tasks")
+        return Optimisation(generator: self, tasks: tasks, settings: settings)
+    }
+
+    /// One batch of signals being optimised; ``step()`` runs one iteration.
+    public final class Optimisation {
+        let generator: SignalGenerator
+        let tasks: [SignalTask]
+        let settings: GenerationSettings
+        public let image: FourierImage
+        let optimiser: Adam
+        var gen: SeededGenerator
+        /// Each task's activation at the last step (before that step's update).
+        public private(set) var activations: [Float]
+
+        init(generator: SignalGenerator, tasks: [SignalTask], settings: GenerationSettings) {
+            self.generator = generator
+            self.tasks = tasks
+            self.settings = settings
+            image = FourierImage(count: tasks.count, height: settings.height, width: settings.width,
+                                 standardDeviation: settings.initialStd, seeds: tasks.map { $0.seed(base: settings.seed) })
+            optimiser = Adam.adamW(learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+            gen = SeededGenerator(seed: tasks[0].seed(base: settings.seed) ^ 0x5EED)
+            activations = [Float](repeating: 0, count: tasks.count)
+        }
+
+        /// Render → model colour channels → normalise → transforms → objective → backward → clip → AdamW.
+        public func step() throws {
             var failure: Error?
+            let g = generator
             let (_, grads) = valueAndGradient(of: image) { img -> Tensor in
-                let x = settings.transforms.apply(input.normalize(modelChannels(img.render())),
-                                                  cropTo: cropSize(settings), using: &gen)
+                let x = settings.transforms.apply(g.input.normalize(g.modelChannels(img.render())),
+                                                  cropTo: g.cropSize(settings), using: &gen)
                 do {
-                    let (loss, activations) = try objective(x, tasks: tasks, settings: settings)
-                    last = activations
+                    let (loss, values) = try g.objective(x, tasks: tasks, settings: settings)
+                    activations = values
                     return loss
                 } catch { failure = error; return Tensor(0) }
             }
             if let failure { throw failure }
             optimiser.step(grads.clippedPerSample(maxNorm: settings.gradientClip))
-            progress(iteration + 1)
         }
-        return Batch(images: try image.images(), activations: last)
+
+        /// The current images and last activations.
+        public func result() throws -> Batch { Batch(images: try image.images(), activations: activations) }
     }
 
     /// What the model sees: the model's input size, or the signal's own size when that is smaller
