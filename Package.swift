@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(name: "interp", dependencies: ["InterpCLI"]),
         // Benchmarks against PyTorch CPU (run in release mode).
         .executableTarget(name: "interp-bench", dependencies: [
-            "NNRuntime", "DoraCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "NNRuntime", "DoraCore", "RDR", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/Sources/interp-bench", swiftSettings: kernelSettings),
 
         // Tests.
@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
         .testTarget(name: "InvertTests", dependencies: ["Invert", "TestSupport"]),
+        .testTarget(name: "RDRTests", dependencies: ["RDR", "TestSupport"]),
         .testTarget(name: "DoraCoreTests", dependencies: ["DoraCore", "TestSupport"]),
         .testTarget(name: "InterpCLITests", dependencies: ["InterpCLI", "TestSupport"]),
     ],

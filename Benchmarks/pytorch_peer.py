@@ -132,6 +132,54 @@ def conv_layer(shape, out, k, groups, backward):
     return make
 
 
+def rdr_select():
+    """RDR's region of one target on packed configurations, in numpy (there is no torch op for it):
+    50,000 rows x 100,000 units as 1,563 uint64 words a row (625 MB), built like the Swift side
+    (200 prototypes with ~37% of units on, ~1/8 of bits flipped); on counts cached outside the step.
+    The step: XOR + np.bitwise_count per row (in chunks, to bound the temporary), a stable sort for
+    the neighbours (target first), unanimous units of S by AND/OR of its rows, exact integer scores,
+    top t by (score desc, unit asc), and membership by testing the t principal bits of every row."""
+    import numpy as np
+    rows, units, clusters, k, t = 50_000, 100_000, 200, 8, 10
+    per_row = (units + 63) // 64
+    tail = np.uint64((1 << (units % 64)) - 1) if units % 64 else np.uint64(~0 & (2**64 - 1))
+    rng = np.random.default_rng(11)
+    bits = lambda shape: rng.integers(0, 2**64, size=shape, dtype=np.uint64, endpoint=False)
+    prototypes = bits((clusters, per_row)) & (bits((clusters, per_row)) | bits((clusters, per_row)))
+    m = np.empty((rows, per_row), dtype=np.uint64)
+    for start in range(0, rows, 5000):
+        stop = min(rows, start + 5000)
+        m[start:stop] = prototypes[rng.integers(0, clusters, size=stop - start)]
+        m[start:stop] ^= bits((stop - start, per_row)) & bits((stop - start, per_row)) & bits((stop - start, per_row))
+    m[:, -1] &= tail
+    on = np.zeros(per_row * 64, dtype=np.int64)
+    for start in range(0, rows, 2000):
+        on += np.unpackbits(m[start:start + 2000].view(np.uint8), axis=1, bitorder="little").sum(axis=0, dtype=np.int64)
+    on = on[:units]
+    state = {"target": 0}
+
+    def step():
+        target = state["target"] = (state["target"] + 7919) % rows
+        d = np.empty(rows, dtype=np.int64)
+        for start in range(0, rows, 4096):
+            d[start:start + 4096] = np.bitwise_count(m[start:start + 4096] ^ m[target]).sum(axis=1)
+        d[target] = -1                                    # the target leads
+        s = np.argsort(d, kind="stable")[:k]
+        all_on = np.bitwise_and.reduce(m[s], axis=0)
+        any_on = np.bitwise_or.reduce(m[s], axis=0)
+        cand = np.unpackbits((all_on | ~any_on).view(np.uint8), bitorder="little")[:units].astype(bool)
+        unanimous_on = np.unpackbits(all_on.view(np.uint8), bitorder="little")[:units].astype(bool)
+        j = np.flatnonzero(cand)
+        score = np.where(unanimous_on[j], rows - on[j], on[j])
+        top = j[np.lexsort((j, -score))[:t]]
+        states = unanimous_on[top]
+        member = np.ones(rows, dtype=bool)
+        for u, st in zip(top, states):
+            member &= ((m[:, u >> 6] >> np.uint64(u & 63)) & np.uint64(1)).astype(bool) == st
+        return np.flatnonzero(member)
+    return step
+
+
 LAYERS = {"conv3x3_64_56": ((16, 64, 56, 56), 64, 3, 1), "dwconv3x3_96_112": ((16, 96, 112, 112), 96, 3, 96),
           "conv1x1_32_192_112": ((16, 32, 112, 112), 192, 1, 1)}
 
@@ -139,7 +187,7 @@ WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_inpu
              "dora.sams_step.mobilenet_v2.b16": dora_sams_step_b16,
              "resnet8.train_step.b128": train_step(ResNet8, (128, 3, 32, 32)),
              "mnist_cnn.train_step.b128": train_step(MNISTCNN, (128, 1, 28, 28)),
-             "resnet18.forward.b16": resnet18_b16}
+             "resnet18.forward.b16": resnet18_b16, "rdr.select.50k_x_100k": rdr_select}
 for name, (shape, out, k, groups) in LAYERS.items():
     WORKLOADS[name + ".fwd"] = conv_layer(shape, out, k, groups, False)
     WORKLOADS[name + ".bwd"] = conv_layer(shape, out, k, groups, True)

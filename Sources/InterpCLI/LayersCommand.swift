@@ -1,5 +1,6 @@
 import ArgumentParser
 import NNRuntime
+import RDR
 
 /// `interp layers`: every capturable module call with its trunk index, type, output shape and
 /// parameter count — the names `--layer` accepts.
@@ -12,23 +13,37 @@ struct LayersCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @Flag(help: "Also show, per trunk index, the activation whose on/off pattern `interp rdr --layer INDEX` uses.") var rdr = false
 
     func run() throws {
         try reportingErrors {
             let loaded = try model.load()
             let i = loaded.input
             let table = loaded.module.layerTable(input: .zeros([1, i.channels, i.height, i.width]), trunk: loaded.trunk)
+            // RDR's configuration layer per trunk index (none after the last activation).
+            let configurations: [Int: ConfigurationLayer] = rdr ? Dictionary(uniqueKeysWithValues: loaded.trunk.indices.compactMap { index in
+                (try? ConfigurationLayer.resolve(model: loaded.module, trunk: loaded.trunk, index: index, input: i)).map { (index, $0) }
+            }) : [:]
             if json {
                 print(try jsonText(table.map { l -> [String: Any] in
-                    ["trunk_index": l.trunkIndex as Any, "path": l.name, "type": l.type, "output_shape": l.outputShape,
-                     "parameters": l.parameterCount]
+                    var row: [String: Any] = ["trunk_index": l.trunkIndex as Any, "path": l.name, "type": l.type, "output_shape": l.outputShape,
+                                              "parameters": l.parameterCount]
+                    if let c = l.trunkIndex.flatMap({ configurations[$0] }) {
+                        row["rdr_configuration"] = ["path": c.configuration.captureName, "type": c.configurationType, "units": c.units]
+                    }
+                    return row
                 }))
                 return
             }
             print("\(loaded.name): input [\(i.channels), \(i.height), \(i.width)], weights \(loaded.weightsSource)")
-            printTable(["index", "path", "type", "output", "params"], table.map { l in
-                [l.trunkIndex.map(String.init) ?? "", l.name, l.type,
-                 "[" + l.outputShape.map(String.init).joined(separator: ", ") + "]", String(l.parameterCount)]
+            printTable(["index", "path", "type", "output", "params"] + (rdr ? ["rdr configuration"] : []), table.map { l -> [String] in
+                let shape = "[" + l.outputShape.map(String.init).joined(separator: ", ") + "]"
+                var row: [String] = [l.trunkIndex.map(String.init) ?? "", l.name, l.type, shape, String(l.parameterCount)]
+                if rdr {
+                    let c: ConfigurationLayer? = l.trunkIndex.flatMap { configurations[$0] }
+                    row.append(c.map { "\($0.configuration.captureName) (\($0.units) units)" } ?? "")
+                }
+                return row
             })
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NNRuntime
 import DoraCore
+import RDR
 
 /// A named benchmark: `prepare` builds inputs once, the returned closure is the timed step.
 struct Workload {
@@ -32,7 +33,7 @@ enum Workloads {
         (try? ModelLoader.load(model: "mobilenet_v2")) ?? ModelLoader.loadRandom("mobilenet_v2")
     }
 
-    static let all: [Workload] = models + layers + training
+    static let all: [Workload] = models + layers + training + rdr
 
     static let models: [Workload] = [
         Workload(id: "mobilenet_v2.forward.b16", summary: "MobileNetV2 inference, batch 16 at 224²",
@@ -75,8 +76,8 @@ enum Workloads {
             let generator = SignalGenerator(model: model.module, layer: "features.18", input: model.input)
             var settings = GenerationSettings()
             settings.iterations = 1
-            let tasks = (0..<16).map { SignalTask(neuron: $0, sample: 0) }
-            return { _ = try? generator.optimise(tasks, settings: settings) }
+            let run = generator.start((0..<16).map { SignalTask(neuron: $0, sample: 0) }, settings: settings)
+            return { try? run.step() }
         },
         Workload(id: "resnet18.forward.b16", summary: "ResNet-18 inference, batch 16 at 224² (random weights)",
                  flops: { _ in forwardFLOPs(ResNet.resnet18().evaluating(), input: .zeros([16, 3, 224, 224])) }) {
@@ -144,6 +145,50 @@ enum Workloads {
                 optimizer.step(grads)
             }
         }
+    }
+}
+
+extension Workloads {
+    /// RDR at the scale of VGG19's conv5_1 at 224² (512 × 14 × 14 ≈ 100k units) over a 50k-image
+    /// reference set: one timed step is one target's whole region — Hamming distances to every row,
+    /// neighbour selection, principal units and membership. The on counts are cached by `RDR.init`
+    /// in `prepare`, as a run over many targets would.
+    static let rdr: [Workload] = [
+        Workload(id: "rdr.select.50k_x_100k",
+                 summary: "RDR region of one target: 50,000 × 100,000-unit packed configurations (625 MB), k 8, t 10",
+                 flops: { _ in 0 }) {
+            let (rows, units) = (50_000, 100_000)
+            let matrix = try clusteredConfigurations(rows: rows, units: units, clusters: 200, seed: 11)
+            FileHandle.standardError.write(Data(String(format: "interp-bench: rdr matrix %d × %d units = %d words a row, %.1f MB (%.3f GiB)\n",
+                                                       rows, units, matrix.wordsPerRow, Double(matrix.byteCount) / 1e6,
+                                                       Double(matrix.byteCount) / Double(1 << 30)).utf8))
+            let rdr = try RDR(configurations: matrix, settings: RegionSettings(k: 8, t: 10))
+            var target = 0
+            return {
+                target = (target + 7_919) % rows
+                _ = try? rdr.region(forRow: target)
+            }
+        },
+    ]
+
+    /// Rows are copies of one of `clusters` random prototypes (about 37% of units on) with about one
+    /// bit in eight flipped, built in parallel from per-row seeds.
+    static func clusteredConfigurations(rows: Int, units: Int, clusters: Int, seed: UInt64) throws -> ConfigurationMatrix {
+        let perRow = (units + 63) / 64
+        var gen = SeededGenerator(seed: seed)
+        let prototypes: [UInt64] = (0..<clusters * perRow).map { _ in gen.next() & (gen.next() | gen.next()) }
+        var words = [UInt64](repeating: 0, count: rows * perRow)
+        words.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: 64) { block in
+                for r in stride(from: block, to: rows, by: 64) {
+                    var g = SeededGenerator(seed: seed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+                    let p = Int(g.next() % UInt64(clusters)) * perRow
+                    for w in 0..<perRow { base[r * perRow + w] = prototypes[p + w] ^ (g.next() & g.next() & g.next()) }
+                }
+            }
+        }
+        return try ConfigurationMatrix(units: units, rows: rows, words: consume words)
     }
 }
 

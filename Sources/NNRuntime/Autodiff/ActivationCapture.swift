@@ -5,11 +5,20 @@
 /// A module called more than once in one forward (a ResNet block's shared `relu`) is captured at
 /// every call: `path` names the last call, as a PyTorch forward hook leaves it, and `path@k` the k-th
 /// (1-based).
+///
+/// ``calls`` logs the stored calls in the order they complete, which is what RDR needs to find "the
+/// first activation after a layer": module paths alone do not say that `features.29` runs after
+/// `features.27`, or that `layer3.0.relu@1` is the first activation after `layer2` of a ResNet.
 public final class ActivationCapture {
     /// Requested paths without any `@k` suffix; empty with `all` set captures every module.
     let paths: Set<String>
     let all: Bool
     private(set) var outputs: [String: [Tensor]] = [:]
+
+    /// Every call this capture stored, in completion order (a module after its children), with the
+    /// module's type name (`"ReLU"`, `"Conv2d"`). With ``capturingAllActivations(_:)`` that is every
+    /// module call of the last top-level forward; a new top-level forward starts a new log.
+    public private(set) var calls: [(path: String, call: Int, typeName: String)] = []
 
     init(paths: [String], all: Bool) {
         self.paths = Set(paths.map { ActivationCapture.split($0).path })
@@ -18,7 +27,11 @@ public final class ActivationCapture {
 
     func wants(_ path: String) -> Bool { all || paths.contains(path) }
 
-    func store(path: String, call: Int, output: Tensor) {
+    /// A top-level module call begins: the call log restarts, as outputs are overwritten.
+    func beginForward() { calls.removeAll(keepingCapacity: true) }
+
+    func store(path: String, call: Int, typeName: String, output: Tensor) {
+        calls.append((path, call, typeName))
         var list = outputs[path] ?? []
         if call == 1 { list = [] }  // a new top-level forward overwrites, as PyTorch hooks do
         list.append(output)

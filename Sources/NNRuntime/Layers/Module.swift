@@ -58,6 +58,7 @@ open class Module {
         } else {
             path = ""
             context.callCounts.removeAll(keepingCapacity: true)
+            for capture in context.captures { capture.beginForward() }
         }
         let call = (context.callCounts[path] ?? 0) + 1
         context.callCounts[path] = call
@@ -65,7 +66,7 @@ open class Module {
         let output = body()
         context.moduleStack.removeLast()
         for capture in context.captures where capture.wants(path) {
-            capture.store(path: path, call: call, output: output)
+            capture.store(path: path, call: call, typeName: typeName, output: output)
             context.recordingTape?.retain(output)
         }
         return output
