@@ -26,6 +26,9 @@ public final class FourierImage: Module {
         return raw.map { $0.map { Float($0 / largest) } }
     }()
 
+    /// ``colourCorrelation`` as a `[3, 3, 1, 1]` convolution weight.
+    static let colourWeight = Tensor(shape: [3, 3, 1, 1], scalars: colourCorrelation.flatMap { $0 })
+
     /// A batch whose spectrum entries are drawn i.i.d. from Normal(0, `standardDeviation`²), one
     /// generator per image so an image's start does not depend on the batch it is in.
     ///
@@ -69,12 +72,8 @@ public final class FourierImage: Module {
 
     /// Maps each pixel's colour vector v to C·v (Lucid's `_linear_decorrelate_color`).
     func decorrelateColours(_ x: Tensor) -> Tensor {
-        let c = Self.colourCorrelation
-        let channels = (0..<3).map { x.slice(axis: 1, start: $0, end: $0 + 1) }
-        let mixed = (0..<3).map { i in
-            channels[0] * c[i][0] + channels[1] * c[i][1] + channels[2] * c[i][2]
-        }
-        return concat(mixed, axis: 1)
+        // A 1×1 convolution with weight C[out, in]: one matrix product per image.
+        conv2d(x, weight: Self.colourWeight)
     }
 
     /// The rendered images as 8-bit RGB pictures (what is stored and re-read).

@@ -79,19 +79,29 @@ public func affineWarp(_ x: Tensor, transforms: [AffineParameters], interpolatio
     precondition(transforms.count == 1 || transforms.count == n,
                  "affineWarp: \(transforms.count) transforms for a batch of \(n) (expected 1 or \(n))")
     // Per image and output pixel: up to four (source index, weight) taps and the covered fraction.
-    let taps = (0..<n).map { i in warpTaps(transforms[transforms.count == 1 ? 0 : i], height: h, width: w,
-                                           interpolation: interpolation) }
+    var taps = [WarpTaps?](repeating: nil, count: n)
+    taps.withUnsafeMutableBufferPointer { slots in
+        let out = slots.baseAddress!
+        forEachWarpPlane(n) { i in
+            out[i] = warpTaps(transforms[transforms.count == 1 ? 0 : i], height: h, width: w, interpolation: interpolation)
+        }
+    }
+    let ready = taps.map { $0! }
     let plane = h * w
     let out = Tensor(shape: x.shape) { dst in
         x.withUnsafeBufferPointer { src in
-            for i in 0..<n {
-                let t = taps[i]
-                for ch in 0..<c {
-                    let base = (i * c + ch) * plane
+            let (s0, d0) = (src.baseAddress!, dst.baseAddress!)
+            forEachWarpPlane(n * c) { q in
+                let t = ready[q / c], base = q * plane
+                let (xs, ys) = (s0 + base, d0 + base)
+                if interpolation == .nearest {
+                    // One tap per pixel: a gather, or the fill where the source falls outside.
+                    for p in 0..<plane { let j = t.index[p * 4]; ys[p] = j >= 0 ? xs[j] : fill }
+                } else {
                     for p in 0..<plane {
                         var v: Float = 0
-                        for k in 0..<4 { let j = t.index[p * 4 + k]; if j >= 0 { v += t.weight[p * 4 + k] * src[base + j] } }
-                        dst[base + p] = t.blend(v, at: p, fill: fill)
+                        for k in 0..<4 { let j = t.index[p * 4 + k]; if j >= 0 { v += t.weight[p * 4 + k] * xs[j] } }
+                        ys[p] = t.blend(v, at: p, fill: fill)
                     }
                 }
             }
@@ -101,18 +111,32 @@ public func affineWarp(_ x: Tensor, transforms: [AffineParameters], interpolatio
         [Tensor(shape: x.shape) { dx in
             dx.initialize(repeating: 0)
             g.withUnsafeBufferPointer { pg in
-                for i in 0..<n {
-                    let t = taps[i]
-                    for ch in 0..<c {
-                        let base = (i * c + ch) * plane
+                let (g0, d0) = (pg.baseAddress!, dx.baseAddress!)
+                // Each plane scatters only into its own plane, so planes run in parallel.
+                forEachWarpPlane(n * c) { q in
+                    let t = ready[q / c], base = q * plane
+                    let (gs, ds) = (g0 + base, d0 + base)
+                    if interpolation == .nearest {
+                        for p in 0..<plane { let j = t.index[p * 4]; if j >= 0 { ds[j] += gs[p] } }
+                    } else {
                         for p in 0..<plane {
-                            let gp = pg[base + p] * t.sampleWeight(at: p)
-                            for k in 0..<4 { let j = t.index[p * 4 + k]; if j >= 0 { dx[base + j] += t.weight[p * 4 + k] * gp } }
+                            let gp = gs[p] * t.sampleWeight(at: p)
+                            for k in 0..<4 { let j = t.index[p * 4 + k]; if j >= 0 { ds[j] += t.weight[p * 4 + k] * gp } }
                         }
                     }
                 }
             }
         }]
+    }
+}
+
+/// Runs `body(plane)` for every image plane, on all cores.
+private func forEachWarpPlane(_ count: Int, _ body: (Int) -> Void) {
+    let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count)
+    guard workers > 1 else { for q in 0..<count { body(q) }; return }
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var q = w
+        while q < count { body(q); q += workers }
     }
 }
 
@@ -158,7 +182,8 @@ func warpTaps(_ t: AffineParameters, height h: Int, width w: Int, interpolation:
                 let x0 = Int(sx.rounded(.down)), y0 = Int(sy.rounded(.down))
                 let fx = sx - Double(x0), fy = sy - Double(y0)
                 var total: Double = 0
-                for (k, (dy, dx)) in [(0, 0), (0, 1), (1, 0), (1, 1)].enumerated() {
+                for k in 0..<4 {
+                    let (dy, dx) = (k >> 1, k & 1)
                     let (ix, iy) = (x0 + dx, y0 + dy)
                     guard ix >= 0 && ix < w && iy >= 0 && iy < h else { continue }
                     let weight = (dx == 1 ? fx : 1 - fx) * (dy == 1 ? fy : 1 - fy)

@@ -26,11 +26,11 @@ public enum FFTNormalization: String, Sendable {
     }
 }
 
-/// KissFFT plans by size and direction. A plan is read-only once made, so threads share them.
+/// KissFFT complex plans by size and direction. A complex plan is read-only once made, so threads
+/// share it (real plans carry scratch space and are made per worker).
 final class FFTPlans: @unchecked Sendable {
     static let shared = FFTPlans()
     private var complex: [Int: kiss_fft_cfg] = [:]
-    private var real: [Int: kiss_fftr_cfg] = [:]
     private let lock = NSLock()
 
     /// A complex plan of length `n`; `inverse` selects the e^{+i} direction.
@@ -40,16 +40,6 @@ final class FFTPlans: @unchecked Sendable {
         if let p = complex[key] { return p }
         let p = kiss_fft_alloc(Int32(n), inverse ? 1 : 0, nil, nil)!
         complex[key] = p
-        return p
-    }
-
-    /// A real plan of (even) length `n`.
-    func real(_ n: Int, inverse: Bool) -> kiss_fftr_cfg {
-        lock.lock(); defer { lock.unlock() }
-        let key = inverse ? -n : n
-        if let p = real[key] { return p }
-        let p = kiss_fftr_alloc(Int32(n), inverse ? 1 : 0, nil, nil)!
-        real[key] = p
         return p
     }
 }
@@ -78,26 +68,29 @@ public func irfft2(_ spectrum: Tensor, width: Int, normalization: FFTNormalizati
     let scale = normalization.inverseScale(count: h * width)
     let half = width / 2 + 1
     let columnPlan = FFTPlans.shared.complex(h, inverse: true)
-    let rowPlan = FFTPlans.shared.real(width, inverse: true)
 
     let out = Tensor(shape: outShape) { dst in
         spectrum.withUnsafeBufferPointer { src in
-            let rows = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h * half)
-            let column = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h)
-            defer { rows.deallocate(); column.deallocate() }
-            src.baseAddress!.withMemoryRebound(to: kiss_fft_cpx.self, capacity: planes * h * wf) { cpx in
-                for p in 0..<planes {
+            let cpx = UnsafeRawPointer(src.baseAddress!).assumingMemoryBound(to: kiss_fft_cpx.self)
+            let image0 = dst.baseAddress!
+            forEachPlaneRange(planes) { range in
+                // kiss_fftr keeps scratch space in its plan, so every worker owns one.
+                let rowPlan = kiss_fftr_alloc(Int32(width), 1, nil, nil)!
+                let rows = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h * half)
+                let column = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h)
+                defer { rows.deallocate(); column.deallocate(); free(UnsafeMutableRawPointer(rowPlan)) }
+                for p in range {
                     let plane = cpx + p * h * wf
                     rows.initialize(repeating: kiss_fft_cpx(r: 0, i: 0), count: h * half)
                     for kx in 0..<wf {
                         kiss_fft_stride(columnPlan, plane + kx, column, Int32(wf))
                         for y in 0..<h { rows[y * half + kx] = column[y] }
                     }
-                    let image = dst.baseAddress! + p * h * width
+                    let image = image0 + p * h * width
                     for y in 0..<h { kiss_fftri(rowPlan, rows + y * half, image + y * width) }
+                    if scale != 1 { for i in 0..<(h * width) { image[i] *= scale } }
                 }
             }
-            if scale != 1 { for i in dst.indices { dst[i] *= scale } }
         }
     }
     let inShape = spectrum.shape
@@ -111,18 +104,20 @@ public func irfft2(_ spectrum: Tensor, width: Int, normalization: FFTNormalizati
 private func rfft2Adjoint(_ g: Tensor, planes: Int, height h: Int, width: Int, columns wf: Int,
                           scale: Float, shape: [Int]) -> Tensor {
     let half = width / 2 + 1
-    let rowPlan = FFTPlans.shared.real(width, inverse: false)
     let columnPlan = FFTPlans.shared.complex(h, inverse: false)
     return Tensor(shape: shape) { dst in
         g.withUnsafeBufferPointer { pg in
-            let rows = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h * half)
-            let column = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h)
-            defer { rows.deallocate(); column.deallocate() }
-            dst.baseAddress!.withMemoryRebound(to: kiss_fft_cpx.self, capacity: planes * h * wf) { out in
-                for p in 0..<planes {
-                    let image = pg.baseAddress! + p * h * width
+            let out0 = UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: kiss_fft_cpx.self)
+            let g0 = pg.baseAddress!
+            forEachPlaneRange(planes) { range in
+                let rowPlan = kiss_fftr_alloc(Int32(width), 0, nil, nil)!
+                let rows = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h * half)
+                let column = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h)
+                defer { rows.deallocate(); column.deallocate(); free(UnsafeMutableRawPointer(rowPlan)) }
+                for p in range {
+                    let image = g0 + p * h * width
                     for y in 0..<h { kiss_fftr(rowPlan, image + y * width, rows + y * half) }
-                    let plane = out + p * h * wf
+                    let plane = out0 + p * h * wf
                     for kx in 0..<wf {
                         kiss_fft_stride(columnPlan, rows + kx, column, Int32(half))
                         let weight = scale * (kx == 0 || 2 * kx == width ? 1 : 2)
@@ -133,6 +128,17 @@ private func rfft2Adjoint(_ g: Tensor, planes: Int, height h: Int, width: Int, c
                 }
             }
         }
+    }
+}
+
+/// Runs `body` over contiguous ranges of the planes, one per core: the planes are independent.
+private func forEachPlaneRange(_ planes: Int, _ body: (Range<Int>) -> Void) {
+    let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, planes)
+    guard workers > 1 else { body(0..<planes); return }
+    let size = (planes + workers - 1) / workers
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let lo = w * size, hi = Swift.min(planes, lo + size)
+        if lo < hi { body(lo..<hi) }
     }
 }
 
