@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
         .testTarget(name: "InvertTests", dependencies: ["Invert", "TestSupport"]),
         .testTarget(name: "RDRTests", dependencies: ["RDR", "TestSupport"]),
+        .testTarget(name: "ROARTests", dependencies: ["ROAR", "TestSupport"]),
         .testTarget(name: "DoraCoreTests", dependencies: ["DoraCore", "TestSupport"]),
         .testTarget(name: "InterpCLITests", dependencies: ["InterpCLI", "TestSupport"]),
     ],
