@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(name: "interp", dependencies: ["InterpCLI"]),
         // Benchmarks against PyTorch CPU (run in release mode).
         .executableTarget(name: "interp-bench", dependencies: [
-            "NNRuntime", "DoraCore", "RDR", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "NNRuntime", "DoraCore", "RDR", "Attribution", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/Sources/interp-bench", swiftSettings: kernelSettings),
 
         // Tests.
@@ -70,6 +70,7 @@ let package = Package(
         .testTarget(name: "ROARTests", dependencies: ["ROAR", "TestSupport"]),
         .testTarget(name: "DoraCoreTests", dependencies: ["DoraCore", "TestSupport"]),
         .testTarget(name: "InterpCLITests", dependencies: ["InterpCLI", "TestSupport"]),
+        .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

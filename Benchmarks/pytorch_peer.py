@@ -180,6 +180,23 @@ def rdr_select():
     return step
 
 
+def attribute_ig50_b8():
+    """captum IntegratedGradients, 50 Gauss-Legendre steps, zero baseline, 8 images at 224², each
+    explaining its predicted class (found inside the step, as interp does); internal_batch_size=16
+    path points per forward/backward on both sides."""
+    from captum.attr import IntegratedGradients
+    m = mobilenet()
+    for p in m.parameters():
+        p.requires_grad_(False)
+    x = torch.randn(8, 3, 224, 224)
+    ig = IntegratedGradients(m)
+    def step():
+        with torch.no_grad():
+            target = m(x).argmax(1)
+        ig.attribute(x, baselines=0, target=target, n_steps=50, method="gausslegendre", internal_batch_size=16)
+    return step
+
+
 LAYERS = {"conv3x3_64_56": ((16, 64, 56, 56), 64, 3, 1), "dwconv3x3_96_112": ((16, 96, 112, 112), 96, 3, 96),
           "conv1x1_32_192_112": ((16, 32, 112, 112), 192, 1, 1)}
 
@@ -187,7 +204,8 @@ WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_inpu
              "dora.sams_step.mobilenet_v2.b16": dora_sams_step_b16,
              "resnet8.train_step.b128": train_step(ResNet8, (128, 3, 32, 32)),
              "mnist_cnn.train_step.b128": train_step(MNISTCNN, (128, 1, 28, 28)),
-             "resnet18.forward.b16": resnet18_b16, "rdr.select.50k_x_100k": rdr_select}
+             "resnet18.forward.b16": resnet18_b16, "rdr.select.50k_x_100k": rdr_select,
+             "attribute.ig50.mobilenet_v2.b8": attribute_ig50_b8}
 for name, (shape, out, k, groups) in LAYERS.items():
     WORKLOADS[name + ".fwd"] = conv_layer(shape, out, k, groups, False)
     WORKLOADS[name + ".bwd"] = conv_layer(shape, out, k, groups, True)

@@ -33,7 +33,7 @@ enum Workloads {
         (try? ModelLoader.load(model: "mobilenet_v2")) ?? ModelLoader.loadRandom("mobilenet_v2")
     }
 
-    static let all: [Workload] = models + layers + training + rdr
+    static let all: [Workload] = models + layers + training + rdr + attribution
 
     static let models: [Workload] = [
         Workload(id: "mobilenet_v2.forward.b16", summary: "MobileNetV2 inference, batch 16 at 224²",

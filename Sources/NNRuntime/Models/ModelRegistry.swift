@@ -55,7 +55,7 @@ public enum ModelRegistry {
                   input: .efficientNetLite, classCount: 1000, classNames: "imagenet", gradCAMLayer: "_conv_head", headPath: "_fc",
                   weightsAsset: "efficientnet_lite0") { EfficientNetLite0(classCount: $0, seed: $1) },
         ModelSpec(name: "mnist_cnn", summary: "digit-recognizer-py MNIST CNN (3 conv blocks, 2 linear)",
-                  input: .mnist, classCount: 10, classNames: "digits", gradCAMLayer: "conv_layers.6", headPath: "fc_layers.2",
+                  input: .mnist, classCount: 10, classNames: "digits", gradCAMLayer: "conv_layers.7", headPath: "fc_layers.2",
                   weightsAsset: "mnist_cnn") { MNISTCNN(classCount: $0, seed: $1) },
         ModelSpec(name: "resnet8", summary: "CIFAR ResNet-8 of the ROAR reference implementation",
                   input: .cifar10, classCount: 10, classNames: "cifar10", gradCAMLayer: "layer3", headPath: "fc",
