@@ -15,6 +15,10 @@ public struct PerturbationCurves: Codable, Sendable, Equatable {
     /// Trapezoidal area under each curve over `steps` (pixel mode) or AOPC (region mode).
     public var morfArea: Double
     public var lerfArea: Double
+
+    public init(steps: [Double], morf: [Double], lerf: [Double], morfArea: Double, lerfArea: Double) {
+        (self.steps, self.morf, self.lerf, self.morfArea, self.lerfArea) = (steps, morf, lerf, morfArea, lerfArea)
+    }
 }
 
 /// The PyTorch ROAR port's protocol (saurabheights/ROAR, `pixel_perturbation_analysis.py`): for each
