@@ -14,7 +14,7 @@ public struct Interp: ParsableCommand {
         """,
         version: Interp.version,
         subcommands: [FetchCommand.self, LayersCommand.self, PredictCommand.self, ActivationsCommand.self,
-                      TrainCommand.self, EvalCommand.self, DatasetsCommand.self, DoraCommand.self, InvertCommand.self, RDRCommand.self, AttributeCommand.self, PerturbCommand.self, OpsCommand.self]
+                      TrainCommand.self, EvalCommand.self, DatasetsCommand.self, DoraCommand.self, InvertCommand.self, RDRCommand.self, AttributeCommand.self, PerturbCommand.self, ROARCommand.self, OpsCommand.self]
     )
 
     public init() {}

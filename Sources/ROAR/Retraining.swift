@@ -88,6 +88,18 @@ public struct Retrainer {
         return result
     }
 
+    /// The best-validation model of a finished unit.
+    public func trainedModel(_ unit: RetrainingUnit) throws -> Module {
+        let url = folder.appendingPathComponent(unit.id).appendingPathComponent("best.safetensors")
+        guard result(of: unit) != nil, FileManager.default.fileExists(atPath: url.path) else {
+            throw ROARError("unit \(unit.id) has not finished training")
+        }
+        let model = try makeModel(unitSeed(unit))
+        try model.loadStateDict(try SafeTensors.read(contentsOf: url).tensors)
+        model.eval()
+        return model
+    }
+
     /// A seed per unit from the base seed and the unit's identity (FNV-1a over its id).
     func unitSeed(_ unit: RetrainingUnit) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ options.seed

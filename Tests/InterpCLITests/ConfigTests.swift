@@ -13,8 +13,8 @@ import NNRuntime
         let args = try ConfigFile.expand(["train", "--config", url.path, "--epochs", "2"])
         let command = try Interp.parseAsRoot(args) as! TrainCommand
         #expect(command.epochs == 2, "the flag wins")
-        #expect(command.batchSize == 32 && command.model == "resnet8" && command.hflip && !command.nesterov, "the config fills the rest")
-        #expect(command.learningRate == 1e-3, "defaults stay")
+        #expect(command.training.batchSize == 32 && command.model == "resnet8" && command.training.hflip && !command.training.nesterov, "the config fills the rest")
+        #expect(command.training.learningRate == 1e-3, "defaults stay")
         try "- not\n- a mapping\n".write(to: url, atomically: true, encoding: .utf8)
         #expect { try ConfigFile.expand(["train", "--config", url.path]) } throws: { "\($0)".contains("expected a mapping") }
     }
