@@ -85,6 +85,15 @@ public struct SignalTransforms: Codable, Sendable, Equatable {
                 AffineParameters.random(degrees: -degrees...degrees, translate: (translateX, translateY),
                                        scale: scaleMin...scaleMax, shear: -shear...shear, size: imageSize, using: &gen)
             }
+            // The crop that follows is folded into the warp: only the kept window is sampled.
+            if size.height <= imageSize.height && size.width <= imageSize.width {
+                let origins = (0..<n).map { _ in
+                    (y: Int.random(in: 0...(imageSize.height - size.height), using: &gen),
+                     x: Int.random(in: 0...(imageSize.width - size.width), using: &gen))
+                }
+                return affineWarp(y, transforms: draws, interpolation: mode, fill: fill,
+                                  window: WarpWindow(height: size.height, width: size.width, origins: origins))
+            }
             y = affineWarp(y, transforms: draws, interpolation: mode, fill: fill)
         }
         return Self.randomCrop(y, to: size, using: &gen)

@@ -103,4 +103,34 @@ import TestSupport
         for b in 0..<2 { for r in 0..<2 { #expect(s[b * 6 + r * 3 + 1] - s[b * 6 + r * 3] == 1) }
             #expect(s[b * 6 + 3] - s[b * 6] == 4) }
     }
+
+    /// A window of the warp is the same as warping everything and cropping, values and gradients.
+    @Test func windowedWarpEqualsWarpThenCrop() {
+        var gen = SeededGenerator(seed: 6)
+        let x = Tensor.randn([2, 3, 9, 8], using: &gen)
+        let transforms = [AffineParameters(angle: 17, translate: (1, -1), scale: 1.1, shear: (5, 0)),
+                          AffineParameters(angle: -9, translate: (0, 2), scale: 0.9, shear: (0, -4))]
+        let origins: [(y: Int, x: Int)] = [(1, 2), (3, 0)]
+        for mode in [WarpInterpolation.nearest, .bilinear] {
+            func cropped(_ x: Tensor) -> Tensor {
+                let full = affineWarp(x, transforms: transforms, interpolation: mode, fill: 0.5)
+                return concat(origins.enumerated().map { i, o in
+                    full.slice(axis: 0, start: i, end: i + 1).slice(axis: 2, start: o.y, end: o.y + 5).slice(axis: 3, start: o.x, end: o.x + 6)
+                }, axis: 0)
+            }
+            func windowed(_ x: Tensor) -> Tensor {
+                affineWarp(x, transforms: transforms, interpolation: mode, fill: 0.5, window: WarpWindow(height: 5, width: 6, origins: origins))
+            }
+            #expect(windowed(x).shape == [2, 3, 5, 6])
+            #expect(windowed(x).scalars == cropped(x).scalars, "\(mode)")
+            let seed = Tensor.randn([2, 3, 5, 6], using: &gen)
+            let gradient = { (f: (Tensor) -> Tensor) -> [Float] in
+                let tape = GradientTape()
+                let xs = tape.watch(x)
+                let y = tape.record { (f(xs) * seed).sum() }
+                return tape.gradient(of: y)[xs]!.scalars
+            }
+            #expect(gradient(windowed) == gradient(cropped), "\(mode)")
+        }
+    }
 }

@@ -72,33 +72,44 @@ public enum WarpInterpolation: String, Sendable {
 /// fills uncovered pixels with `fill`, as torchvision's `F.affine(..., fill=fill)` on tensors: the
 /// sampling grid is `grid_sample(align_corners=False)` of `inverseMatrix`, and a bilinear sample that
 /// is covered by a fraction `m` of valid taps becomes `m·sample + (1 − m)·fill`.
+///
+/// With `window`, only a `height×width` window of each warped image is produced, at that image's
+/// origin: the same values as warping the whole image and cropping it (`RandomCrop` after
+/// `RandomAffine`), without computing or copying the pixels the crop drops.
 public func affineWarp(_ x: Tensor, transforms: [AffineParameters], interpolation: WarpInterpolation = .nearest,
-                       fill: Float = 0) -> Tensor {
+                       fill: Float = 0, window: WarpWindow? = nil) -> Tensor {
     precondition(x.rank == 4, "affineWarp: expected [N, C, H, W], got \(x.shape)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     precondition(transforms.count == 1 || transforms.count == n,
                  "affineWarp: \(transforms.count) transforms for a batch of \(n) (expected 1 or \(n))")
+    let (oh, ow) = (window?.height ?? h, window?.width ?? w)
+    if let window {
+        precondition(window.origins.count == n && window.origins.allSatisfy { $0.y >= 0 && $0.x >= 0 && $0.y + oh <= h && $0.x + ow <= w },
+                     "affineWarp: the window \(oh)×\(ow) needs one origin per image inside \(h)×\(w)")
+    }
     // Per image and output pixel: up to four (source index, weight) taps and the covered fraction.
     var taps = [WarpTaps?](repeating: nil, count: n)
     taps.withUnsafeMutableBufferPointer { slots in
         let out = slots.baseAddress!
         forEachWarpPlane(n) { i in
-            out[i] = warpTaps(transforms[transforms.count == 1 ? 0 : i], height: h, width: w, interpolation: interpolation)
+            let origin: (y: Int, x: Int) = window?.origins[i] ?? (0, 0)
+            out[i] = warpTaps(transforms[transforms.count == 1 ? 0 : i], height: h, width: w, interpolation: interpolation,
+                              output: (oh, ow, origin.y, origin.x))
         }
     }
     let ready = taps.map { $0! }
-    let plane = h * w
-    let out = Tensor(shape: x.shape) { dst in
+    let (plane, outPlane) = (h * w, oh * ow)
+    let out = Tensor(shape: [n, c, oh, ow]) { dst in
         x.withUnsafeBufferPointer { src in
             let (s0, d0) = (src.baseAddress!, dst.baseAddress!)
             forEachWarpPlane(n * c) { q in
-                let t = ready[q / c], base = q * plane
-                let (xs, ys) = (s0 + base, d0 + base)
+                let t = ready[q / c]
+                let (xs, ys) = (s0 + q * plane, d0 + q * outPlane)
                 if interpolation == .nearest {
                     // One tap per pixel: a gather, or the fill where the source falls outside.
-                    for p in 0..<plane { let j = t.index[p * 4]; ys[p] = j >= 0 ? xs[j] : fill }
+                    for p in 0..<outPlane { let j = t.index[p * 4]; ys[p] = j >= 0 ? xs[j] : fill }
                 } else {
-                    for p in 0..<plane {
+                    for p in 0..<outPlane {
                         var v: Float = 0
                         for k in 0..<4 { let j = t.index[p * 4 + k]; if j >= 0 { v += t.weight[p * 4 + k] * xs[j] } }
                         ys[p] = t.blend(v, at: p, fill: fill)
@@ -114,12 +125,12 @@ public func affineWarp(_ x: Tensor, transforms: [AffineParameters], interpolatio
                 let (g0, d0) = (pg.baseAddress!, dx.baseAddress!)
                 // Each plane scatters only into its own plane, so planes run in parallel.
                 forEachWarpPlane(n * c) { q in
-                    let t = ready[q / c], base = q * plane
-                    let (gs, ds) = (g0 + base, d0 + base)
+                    let t = ready[q / c]
+                    let (gs, ds) = (g0 + q * outPlane, d0 + q * plane)
                     if interpolation == .nearest {
-                        for p in 0..<plane { let j = t.index[p * 4]; if j >= 0 { ds[j] += gs[p] } }
+                        for p in 0..<outPlane { let j = t.index[p * 4]; if j >= 0 { ds[j] += gs[p] } }
                     } else {
-                        for p in 0..<plane {
+                        for p in 0..<outPlane {
                             let gp = gs[p] * t.sampleWeight(at: p)
                             for k in 0..<4 { let j = t.index[p * 4 + k]; if j >= 0 { ds[j] += t.weight[p * 4 + k] * gp } }
                         }
@@ -127,6 +138,15 @@ public func affineWarp(_ x: Tensor, transforms: [AffineParameters], interpolatio
                 }
             }
         }]
+    }
+}
+
+/// The part of a warped image to produce: a `height×width` window at one origin per image.
+public struct WarpWindow: Sendable {
+    public var height: Int, width: Int
+    public var origins: [(y: Int, x: Int)]
+    public init(height: Int, width: Int, origins: [(y: Int, x: Int)]) {
+        (self.height, self.width, self.origins) = (height, width, origins)
     }
 }
 
@@ -160,15 +180,18 @@ struct WarpTaps {
     }
 }
 
-func warpTaps(_ t: AffineParameters, height h: Int, width w: Int, interpolation: WarpInterpolation) -> WarpTaps {
+/// The taps of every pixel of the `output` window (size and origin in the `h×w` frame; the whole frame by default).
+func warpTaps(_ t: AffineParameters, height h: Int, width w: Int, interpolation: WarpInterpolation,
+              output: (height: Int, width: Int, top: Int, left: Int)? = nil) -> WarpTaps {
     let m = t.inverseMatrix
-    var taps = WarpTaps(index: [Int](repeating: -1, count: h * w * 4), weight: [Float](repeating: 0, count: h * w * 4),
-                        covered: [Float](repeating: 0, count: h * w), interpolation: interpolation)
+    let o = output ?? (h, w, 0, 0)
+    var taps = WarpTaps(index: [Int](repeating: -1, count: o.height * o.width * 4), weight: [Float](repeating: 0, count: o.height * o.width * 4),
+                        covered: [Float](repeating: 0, count: o.height * o.width), interpolation: interpolation)
     let cx = Double(w - 1) / 2, cy = Double(h - 1) / 2
-    for oy in 0..<h {
-        for ox in 0..<w {
-            let p = oy * w + ox
-            let xc = Double(ox) - cx, yc = Double(oy) - cy
+    for oy in 0..<o.height {
+        for ox in 0..<o.width {
+            let p = oy * o.width + ox
+            let xc = Double(ox + o.left) - cx, yc = Double(oy + o.top) - cy
             let sx = m[0] * xc + m[1] * yc + m[2] + cx, sy = m[3] * xc + m[4] * yc + m[5] + cy
             switch interpolation {
             case .nearest:
