@@ -18,19 +18,15 @@ struct ROARReport {
         report.section("Accuracy after retraining",
                        intro: o.kind == .roar ? "A better attribution method makes accuracy fall faster than the random baseline." : "A better attribution method keeps accuracy higher than the random baseline.")
         let xs = [0.0] + o.fractions.map { $0 * 100 }
-        var series: [(name: String, points: [(Double, Double)])] = []
+        var series: [(name: String, points: [(Double, Double)])] = [], errors: [[Double]] = []
         for m in o.methods {
-            let means = o.fractions.indices.map { o.summary(m, $0).mean }
-            series.append((name: m, points: zip(xs, [o.baseAccuracy] + means).map { ($0, $1) }))
-            if o.runs > 1 {
-                let band = o.fractions.indices.map { o.summary(m, $0) }
-                series.append((name: "\(m) ± std", points: zip(xs.dropFirst(), band).map { ($0, $1.mean + $1.std) }
-                                   + zip(xs.dropFirst(), band).reversed().map { ($0, $1.mean - $1.std) }))
-            }
+            let stats = o.fractions.indices.map { o.summary(m, $0) }
+            series.append((name: m, points: zip(xs, [o.baseAccuracy] + stats.map(\.mean)).map { ($0, $1) }))
+            errors.append([0] + stats.map(\.std))
         }
         report.figure(Plot.lines(series, title: "Test accuracy vs. fraction removed", xLabel: "pixels \(o.kind == .roar ? "removed (most important first)" : "removed (least important first)") (%)",
-                                 yLabel: "test accuracy", width: 640, height: 420),
-                      caption: "Means over runs; the closed outline around each line spans ± one standard deviation. 0 % is the base model.")
+                                 yLabel: "test accuracy", errorBars: errors, width: 640, height: 420),
+                      caption: "Means over runs with ± one standard deviation as error bars. 0 % is the base model.")
         report.table(headers: ["method"] + o.fractions.map { String(format: "%g%%", $0 * 100) },
                      rows: o.methods.map { m in [m] + o.fractions.indices.map { f in
                          let s = o.summary(m, f)

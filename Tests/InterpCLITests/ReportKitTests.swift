@@ -309,4 +309,15 @@ import NNRuntime
                          columns: 6, caption: "s-AMS of the 12 highest-scoring neurons; outliers framed in red.")
         return report
     }
+
+    /// Error bars span ± the given half-width around each point, with caps, and widen the y axis.
+    @Test func errorBarsSpanTheirHalfWidth() {
+        let plain = Plot.lines([("m", [(0, 0.5), (1, 0.6)])], xLabel: "x", yLabel: "y").markup
+        let barred = Plot.lines([("m", [(0, 0.5), (1, 0.6)])], xLabel: "x", yLabel: "y", errorBars: [[0, 0.2]]).markup
+        let lines = { (m: String) in m.components(separatedBy: "<line").count - 1 }
+        // One bar (the first point has none): a vertical segment and two caps.
+        #expect(lines(barred) == lines(plain) + 3)
+        let nan = Plot.lines([("m", [(0, 0.5), (1, 0.6)])], xLabel: "x", yLabel: "y", errorBars: [[.nan, 0]]).markup
+        #expect(lines(nan) == lines(plain))
+    }
 }

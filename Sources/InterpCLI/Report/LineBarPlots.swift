@@ -9,10 +9,13 @@ extension Plot {
     /// ticks. Lines are clipped to the plot, so an explicit range may cut them. A NaN or infinite
     /// point breaks its line and is counted in a note; an empty series is noted and left out of the
     /// legend. `diagonal` adds the dashed y = x reference line (a random classifier's ROC curve).
+    ///
+    /// `errorBars`, when given, holds one half-width per point of each series (0 or NaN: none) and
+    /// draws a capped vertical bar of ± that value, e.g. a standard deviation over runs.
     public static func lines(_ series: [(name: String, points: [(Double, Double)])], title: String? = nil,
                              xLabel: String, yLabel: String, diagonal: Bool = false,
                              xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
-                             width: Int = 560, height: Int = 420) -> SVG {
+                             errorBars: [[Double]]? = nil, width: Int = 560, height: Int = 420) -> SVG {
         var canvas = SVGCanvas(width: width, height: height)
         let finite = { (p: (Double, Double)) in p.0.isFinite && p.1.isFinite }
         let skipped = series.reduce(0) { $0 + $1.points.filter { !finite($0) }.count }
@@ -22,7 +25,15 @@ extension Plot {
         let drawn = series.enumerated().filter { $0.element.points.contains(where: finite) }
         if drawn.isEmpty, empty.isEmpty { canvas.notes.append("no data to plot") }
 
-        let all = drawn.flatMap { $0.element.points.filter(finite) }
+        let bar = { (k: Int, i: Int) -> Double in
+            guard let e = errorBars, k < e.count, i < e[k].count, e[k][i].isFinite, e[k][i] > 0 else { return 0 }
+            return e[k][i]
+        }
+        let all = drawn.flatMap { entry in
+            entry.element.points.enumerated().filter { finite($0.element) }.flatMap { i, p in
+                [p, (p.0, p.1 - bar(entry.offset, i)), (p.0, p.1 + bar(entry.offset, i))]
+            }
+        }
         func axisTicks(_ values: [Double], _ range: ClosedRange<Double>?,
                        target: Int) -> (values: [Double], step: Double, lo: Double, hi: Double) {
             let unit = values.allSatisfy { (0...1).contains($0) }
@@ -85,6 +96,13 @@ extension Plot {
                 let coords = run.map { "\(ReportNumber.px(xAxis.scale($0.0))),\(ReportNumber.px(yAxis.scale($0.1)))" }
                 g += "<polyline fill=\"none\" stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\" "
                 g += "points=\"\(coords.joined(separator: " "))\"/>"
+            }
+            for (i, p) in entry.element.points.enumerated() where finite(p) && bar(entry.offset, i) > 0 {
+                let (cx, e) = (xAxis.scale(p.0), bar(entry.offset, i))
+                let (lo, hi) = (yAxis.scale(p.1 - e), yAxis.scale(p.1 + e))
+                g += SVGElement.line(cx, lo, cx, hi, stroke: ReportPalette.color(k), width: 1.4)
+                g += SVGElement.line(cx - 4, lo, cx + 4, lo, stroke: ReportPalette.color(k), width: 1.4)
+                g += SVGElement.line(cx - 4, hi, cx + 4, hi, stroke: ReportPalette.color(k), width: 1.4)
             }
             g += "</g>\n"
         }
