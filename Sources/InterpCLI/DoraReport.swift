@@ -12,10 +12,7 @@ struct DoraReport {
     static let thumbnail = 112
 
     func png(_ neuron: Int) -> Data? {
-        guard let image = outcome.signals[neuron] else { return nil }
-        let side = Self.thumbnail
-        let small = image.width > side ? image.resized(width: side, height: side * image.height / image.width) : image
-        return try? small.pngData()
+        try? outcome.signals[neuron]?.fitted(width: Self.thumbnail).pngData()
     }
 
     func build() -> Report {

@@ -107,7 +107,7 @@ struct InvertReport {
                      rows: explanations.map { [o.text($0.formula), String(format: "%.4f", $0.auc), String(format: "%.4f", $0.differentiability),
                                                pText($0.pValue), String(format: "%.4f", $0.conceptFraction), "\($0.length)"] },
                      numericColumns: [1, 2, 3, 4, 5])
-        let a = o.column(id).map(Double.init)
+        let a = o.columns([id])[0].map(Double.init)
         let mask = top.formula.mask(in: o.concepts)
         let holds = a.indices.filter { mask[$0] }.map { a[$0] }, fails = a.indices.filter { !mask[$0] }.map { a[$0] }
         report.figure(Plot.lines([(name: "formula holds (\(holds.count))", points: density(holds, over: a)),
@@ -138,10 +138,7 @@ struct InvertReport {
         if let dataset = outcome.dataset { image = try? dataset.sample(at: row).image }
         else if let url = outcome.images[row].url { image = try? Image.load(contentsOf: url) }
         else { image = nil }
-        guard let image else { return nil }
-        let side = Self.thumbnail
-        let small = image.width > side ? image.resized(width: side, height: max(1, side * image.height / image.width)) : image
-        return try? small.pngData()
+        return try? image?.fitted(width: Self.thumbnail).pngData()
     }
 
     func pText(_ p: Double) -> String { p < 1e-3 ? String(format: "%.2e", p) : String(format: "%.4f", p) }

@@ -51,10 +51,10 @@ struct InvertSession {
             }
         }
 
-        /// One neuron's activations over all images.
-        func column(_ neuron: Int) -> [Float] {
+        /// The named neurons' activations over all images, one array per neuron.
+        func columns(_ ids: [Int]) -> [[Float]] {
             let k = activations.shape[1], s = activations.scalars
-            return (0..<imageCount).map { s[$0 * k + neuron] }
+            return ids.map { j in (0..<imageCount).map { s[$0 * k + j] } }
         }
     }
 
@@ -69,7 +69,7 @@ struct InvertSession {
         let invert = try Invert(concepts: concepts, configuration: configuration)
         // A neuron that never changes on these images (a dead ReLU) ties every formula at AUC 0.5;
         // it gets no label rather than an arbitrary first concept.
-        let varying = neurons.filter { Self.varies(a, column: $0) }
+        let varying = Self.varyingColumns(a, among: neurons)
         let bar = ProgressBar(label: "invert: search")
         let found = try invert.explain(layer: a, neurons: varying) { done, total in bar.update(done, total, "neurons") }
         bar.finish("\(varying.count) neurons, \(concepts.names.count - skipped.count) concepts, \(a.shape[0]) images" +
@@ -81,7 +81,7 @@ struct InvertSession {
                               dataset: dataset, conceptAUCs: [], configuration: configuration,
                               source: command.data ?? command.activations ?? "")
         outcome.constant = neurons.filter { byNeuron[$0] == nil }
-        outcome.conceptAUCs = try neurons.map { try invert.conceptAUCs(outcome.column($0)) }
+        outcome.conceptAUCs = try outcome.columns(neurons).map { try invert.conceptAUCs($0) }
         return outcome
     }
 
@@ -111,7 +111,7 @@ struct InvertSession {
         guard let loaded, let target, let data = command.data else { throw InvertError("--model, --layer and --data are required") }
         let dataset = try DatasetLoader.open(data, format: command.dataFormat)[command.split]
         guard dataset.count >= 2 else { throw InvertError("the \(command.split.rawValue) split of \(data) has \(dataset.count) images; INVERT needs at least 2") }
-        let images: [ImageRef] = (0..<dataset.count).map { (Self.fileURL(dataset, $0), dataset.name(at: $0)) }
+        let images: [ImageRef] = (0..<dataset.count).map { (dataset.fileURL(at: $0), dataset.name(at: $0)) }
         let cache = folder.file("activations.npy"), labelFile = folder.file("labels.txt")
         if folder.resumed, let saved = try? NPY.read(contentsOf: cache), saved.rank == 2, saved.shape[0] == dataset.count,
            let text = try? String(contentsOf: labelFile, encoding: .utf8) {
@@ -157,17 +157,10 @@ struct InvertSession {
         return (try ConceptSet(names: names, labels: rows.map { table.labels[$0] }), descriptions)
     }
 
-    static func varies(_ a: Tensor, column j: Int) -> Bool {
+    /// The columns of `a` `[N, k]` among `neurons` that take more than one value.
+    static func varyingColumns(_ a: Tensor, among neurons: [Int]) -> [Int] {
         let k = a.shape[1], s = a.scalars
-        let first = s[j]
-        return (1..<a.shape[0]).contains { s[$0 * k + j] != first }
-    }
-
-    /// The file behind a sample, when the dataset is made of image files.
-    static func fileURL(_ dataset: any Dataset, _ index: Int) -> URL? {
-        if let files = dataset as? ImageFileDataset { return files.files[index] }
-        if let subset = dataset as? Subset { return fileURL(subset.base, subset.indices[index]) }
-        return nil
+        return neurons.filter { j in (1..<a.shape[0]).contains { s[$0 * k + j] != s[j] } }
     }
 }
 

@@ -48,6 +48,26 @@ func parseNeuronList(_ text: String, channels: Int) throws -> [Int] {
     return ids.sorted()
 }
 
+/// Percentages as `a-b` (the integers from a to b) or a comma-separated list, each within (0, 100].
+func parsePercentages(_ text: String, flag: String) throws -> [Double] {
+    let bounds = text.split(separator: "-").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    var values: [Double]
+    if bounds.count == 2, let lo = bounds[0], let hi = bounds[1], lo <= hi, lo == lo.rounded(), hi == hi.rounded() {
+        values = Array(stride(from: lo, through: hi, by: 1))
+    } else {
+        values = try text.split(separator: ",").map { part in
+            guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("\(flag): '\(part)' is not a number (expected e.g. 1-10 or 10,30,50)")
+            }
+            return v
+        }
+    }
+    guard !values.isEmpty, values.allSatisfy({ $0 > 0 && $0 <= 100 }) else {
+        throw ValidationError("\(flag) must lie within (0, 100], got \(text)")
+    }
+    return values
+}
+
 /// Writes a one-line error to stderr and exits non-zero, for errors from the runtime.
 func fail(_ error: Error) -> Never {
     FileHandle.standardError.write(Data("interp: error: \(error)\n".utf8))

@@ -39,25 +39,7 @@ struct PerturbCommand: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
-    /// `1-10` (integers from 1 to 10) or a comma-separated list, each within (0, 100].
-    func parsedPercentiles() throws -> [Double] {
-        let parts = percentiles.split(separator: "-").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        var values: [Double]
-        if parts.count == 2, let lo = parts[0], let hi = parts[1], lo <= hi, lo == lo.rounded(), hi == hi.rounded() {
-            values = stride(from: lo, through: hi, by: 1).map { $0 }
-        } else {
-            values = try percentiles.split(separator: ",").map { part in
-                guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("--percentiles: '\(part)' is not a number (expected e.g. 1-10 or 1,2,5,10)")
-                }
-                return v
-            }
-        }
-        guard !values.isEmpty, values.allSatisfy({ $0 > 0 && $0 <= 100 }) else {
-            throw ValidationError("--percentiles must lie within (0, 100], got \(percentiles)")
-        }
-        return values
-    }
+    func parsedPercentiles() throws -> [Double] { try parsePercentages(percentiles, flag: "--percentiles") }
 
     func run() throws {
         try reportingErrors {

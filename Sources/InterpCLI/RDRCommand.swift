@@ -79,13 +79,11 @@ struct RDRCommand: ParsableCommand {
             if runOptions.json { print(try jsonText(outcome.resultJSON())); return }
             print("rdr: \(outcome.regions.count) region(s) over \(outcome.instanceCount) instances, \(outcome.units) units of \(outcome.configurationName) (k \(k), t \(t))")
             let rows = outcome.regions.map { r -> [String] in
-                [r.targetName, "\(r.region.members.count)", format(r.purity), format(r.baselines["euclidean"]?.purity),
-                 format(r.baselines["cosine"]?.purity)] + (outcome.group == nil ? [] : [format(r.groupPurity)])
+                [r.targetName, "\(r.region.members.count)", RDRReport.f(r.purity), RDRReport.f(r.baselines["euclidean"]?.purity),
+                 RDRReport.f(r.baselines["cosine"]?.purity)] + (outcome.group == nil ? [] : [RDRReport.f(r.groupPurity)])
             }
             printTable(["target", "members", "purity", "euclidean", "cosine"] + (outcome.group == nil ? [] : ["group purity"]), rows)
             print("report: \(folder.file("report.html").path)")
         }
     }
-
-    func format(_ v: Double?) -> String { v.map { $0.isNaN ? "-" : String(format: "%.3f", $0) } ?? "-" }
 }

@@ -29,7 +29,7 @@ extension RDRSession {
             let (logits, acts) = try forward(samples.map(\.image))
             matrix.append(acts.configuration)
             neighbours.add(acts.feature)
-            predicted += argmax(logits)
+            predicted += logits.argmax(axis: 1)
             labels += samples.map(\.label)
             bar.update(end, dataset.count, "instances")
         }
@@ -94,12 +94,10 @@ extension RDRSession {
             ?? (["red", "green", "blue", "yellow"].allSatisfy(table.concepts.contains) ? ["red", "green", "blue", "yellow"] : [])
         guard !names.isEmpty else { return (nil, []) }
         let columns = try names.map { try table.column(named: $0) }
-        let items: [(url: URL?, name: String)] = (0..<dataset.count).map { (Self.fileURL(dataset, $0), dataset.name(at: $0)) }
+        let items: [(url: URL?, name: String)] = (0..<dataset.count).map { (dataset.fileURL(at: $0), dataset.name(at: $0)) }
         let rows = try table.rows(for: items, source: csv.lastPathComponent)
         return (names, rows.map { r in columns.firstIndex { table.labels[r][$0] } })
     }
-
-    static func fileURL(_ dataset: any Dataset, _ index: Int) -> URL? { InvertSession.fileURL(dataset, index) }
 }
 
 extension RDRSession.Outcome {

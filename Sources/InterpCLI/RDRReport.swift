@@ -33,9 +33,9 @@ struct RDRReport {
         let hasGroup = o.group != nil
         let rows = o.regions.map { r -> [String] in
             var row = [r.targetName, o.className(r.predicted), r.label.map(o.className) ?? "", "\(r.region.members.count)",
-                       "\(r.region.principalUnits.count)/\(r.region.candidates)", f(r.purity), f(r.baselines["euclidean"]?.purity),
-                       f(r.baselines["cosine"]?.purity)]
-            if hasGroup { row += [f(r.groupPurity), f(r.baselines["euclidean"]?.groupPurity), f(r.baselines["cosine"]?.groupPurity)] }
+                       "\(r.region.principalUnits.count)/\(r.region.candidates)", Self.f(r.purity), Self.f(r.baselines["euclidean"]?.purity),
+                       Self.f(r.baselines["cosine"]?.purity)]
+            if hasGroup { row += [Self.f(r.groupPurity), Self.f(r.baselines["euclidean"]?.groupPurity), Self.f(r.baselines["cosine"]?.groupPurity)] }
             return row
         }
         report.table(headers: ["target", "predicted", "label", "members", "units / candidates", "purity", "euclidean", "cosine"]
@@ -54,7 +54,7 @@ struct RDRReport {
     func region(_ report: inout Report, _ r: RDRSession.TargetRegion) {
         let o = outcome
         report.section("Target \(r.targetName)",
-                       intro: "Predicted \(o.className(r.predicted))\(r.label.map { ", labelled \(o.className($0))" } ?? ""); \(r.region.members.count) member(s), purity \(f(r.purity)).")
+                       intro: "Predicted \(o.className(r.predicted))\(r.label.map { ", labelled \(o.className($0))" } ?? ""); \(r.region.members.count) member(s), purity \(Self.f(r.purity)).")
         var items: [ReportImage] = []
         if let png = targetThumbnail(r) {
             items.append(ReportImage(png: png, caption: "target: units on (green) / off (red)", highlighted: true))
@@ -84,16 +84,12 @@ struct RDRReport {
 
     func image(_ row: Int) -> Image? { try? outcome.dataset?.sample(at: row).image }
 
-    func small(_ image: Image, side: Int) -> Image {
-        image.width == side ? image : image.resized(width: side, height: max(1, side * image.height / image.width))
-    }
-
-    func thumbnail(_ row: Int) -> Data? { image(row).flatMap { try? small($0, side: min(Self.thumbnail, max($0.width, 64))).pngData() } }
+    func thumbnail(_ row: Int) -> Data? { try? image(row)?.fitted(width: Self.thumbnail, minimumWidth: 64).pngData() }
 
     /// The target with a frame around each principal unit's cell of the configuration layer's grid.
     func targetThumbnail(_ r: RDRSession.TargetRegion) -> Data? {
         guard let original = r.target.flatMap(image) ?? outcome.targetImage else { return nil }
-        var picture = small(original, side: 160).converted(toChannels: 3)
+        var picture = original.fitted(width: 160, minimumWidth: 160).converted(toChannels: 3)
         if outcome.unitShape.count == 3 {
             let (gh, gw) = (outcome.unitShape[1], outcome.unitShape[2])
             for (unit, state) in zip(r.region.principalUnits, r.region.states) {
@@ -116,5 +112,6 @@ struct RDRReport {
         for y in y0...max(y0, y1) { set(x0, y); set(x1, y) }
     }
 
-    func f(_ v: Double?) -> String { v.map { $0.isNaN ? "–" : String(format: "%.3f", $0) } ?? "–" }
+    /// Three decimals, or a dash for a missing or undefined value.
+    static func f(_ v: Double?) -> String { v.map { $0.isNaN ? "–" : String(format: "%.3f", $0) } ?? "–" }
 }

@@ -77,7 +77,7 @@ struct RDRSession {
             let (logits, acts) = try forward(loaded, layerInfo, [image])
             var bits = ConfigurationMatrix(units: layerInfo.units)
             bits.append(acts.configuration)
-            external = (image, bits.row(0), acts.feature.scalars, argmax(logits)[0])
+            external = (image, bits.row(0), acts.feature.scalars, logits.argmax(axis: 1)[0])
         } else {
             targetRows = try chooseTargets(count: dataset.count)
         }
@@ -136,11 +136,6 @@ struct RDRSession {
             throw RDRError("layer \(layer.feature) or \(layer.configuration) was not called in the forward pass")
         }
         return (logits, (feature, configuration))
-    }
-
-    func argmax(_ logits: Tensor) -> [Int] {
-        let c = logits.shape.last ?? 1, s = logits.scalars
-        return (0..<(logits.count / c)).map { i in (0..<c).max { s[i * c + $0] < s[i * c + $1] }! }
     }
 
     /// `--layer` as a trunk index, or the path of a trunk stage.

@@ -40,16 +40,8 @@ struct ROARCommand: ParsableCommand {
         if attributionBatchSize < 1 { throw ValidationError("--attribution-batch-size must be at least 1") }
     }
 
-    func parsedFractions() throws -> [Double] {
-        let values = try fractions.split(separator: ",").map { part -> Double in
-            guard let v = Double(part.trimmingCharacters(in: .whitespaces)), v > 0, v <= 100 else {
-                throw ValidationError("--fractions: '\(part)' is not a percentage in (0, 100] (expected e.g. 10,30,50,70,90)")
-            }
-            return v / 100
-        }
-        guard !values.isEmpty else { throw ValidationError("--fractions names no fraction") }
-        return values
-    }
+    /// The removed fractions, in [0, 1].
+    func parsedFractions() throws -> [Double] { try parsePercentages(fractions, flag: "--fractions").map { $0 / 100 } }
 
     /// The methods evaluated: those of `--attribution`, then `random` (always run).
     func evaluated() throws -> [AttributionMethod] {

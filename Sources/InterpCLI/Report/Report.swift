@@ -1,9 +1,19 @@
 import Foundation
+import NNRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension Image {
+    /// This image with its aspect kept, shrunk to `width` pixels when wider and enlarged to
+    /// `minimumWidth` when narrower: report thumbnails, and tiny inputs (28² digits) made visible.
+    func fitted(width: Int, minimumWidth: Int = 0) -> Image {
+        let target = self.width > width ? width : Swift.max(self.width, minimumWidth)
+        return target == self.width ? self : resized(width: target, height: Swift.max(1, target * height / self.width))
+    }
+}
 
 /// One image of an image grid: PNG bytes and a caption, optionally highlighted (e.g. the s-AMS of
 /// an outlier neuron) and optionally given an element id so other parts of the report can link to it.

@@ -12,6 +12,16 @@ public protocol Dataset: Sendable {
     func name(at index: Int) -> String
 }
 
+extension Dataset {
+    /// The file behind sample `index`, when the dataset is made of image files (concept tables and
+    /// reports match and reload images by it); nil for datasets held in memory.
+    public func fileURL(at index: Int) -> URL? {
+        if let files = self as? ImageFileDataset { return files.files[index] }
+        if let subset = self as? Subset { return subset.base.fileURL(at: subset.indices[index]) }
+        return nil
+    }
+}
+
 /// The dataset splits every command can read with `--split`.
 public enum Split: String, CaseIterable, Sendable, Codable {
     case train, val, test
