@@ -20,9 +20,7 @@ struct DoraCommand: ParsableCommand {
 
     enum Preset: String, ExpressibleByArgument, CaseIterable { case quick, paper }
 
-    @Option(help: ArgumentHelp("A zoo model or a .safetensors file written by interp.", valueName: "name|file")) var model: String?
-    @Option(help: ArgumentHelp("Weights to load into the architecture (.pth or .safetensors).", valueName: "file")) var weights: String?
-    @Flag(help: "Use randomly initialised weights (never implied).") var randomInit = false
+    @OptionGroup var modelOptions: OptionalModelOptions
     @Option(help: "The layer: a path, PATH@K, or a trunk index (see `interp layers`).") var layer: String?
     @Option(help: ArgumentHelp("Neurons (channels) to analyse: all, or ids and ranges such as 0-63,100.", valueName: "list")) var neurons: String?
     @Option(help: "Signals per neuron (default 1; paper preset 5).") var signals: Int?
@@ -50,11 +48,11 @@ struct DoraCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        if activations == nil && (model == nil || layer == nil) {
+        if activations == nil && (modelOptions.model == nil || layer == nil) {
             throw ValidationError("give --model and --layer, or --activations A.npy for the analysis alone")
         }
         if (probeData == nil) != (probeConcept == nil) { throw ValidationError("--probe-data and --probe-concept go together") }
-        if probeData != nil && activations != nil && model == nil {
+        if probeData != nil && activations != nil && modelOptions.model == nil {
             throw ValidationError("probing needs --model and --layer to compute activations on the probe data")
         }
         if let transforms, !["dora", "notebook", "none"].contains(transforms) {
@@ -109,10 +107,10 @@ struct DoraCommand: ParsableCommand {
         try reportingErrors {
             runOptions.applyThreads()
             let started = Date()
-            let (loaded, target) = try loadModel(model, weights: weights, randomInit: randomInit, seed: seed, layer: layer)
+            let (loaded, target) = try modelOptions.load(seed: seed, layer: layer)
             let configuration = try resolvedConfiguration(input: loaded?.input)
             var config: [String: Any] = [
-                "model": model as Any? ?? NSNull(), "weights": weights as Any? ?? NSNull(),
+                "model": modelOptions.model as Any? ?? NSNull(), "weights": modelOptions.weights as Any? ?? NSNull(),
                 "layer": target?.captureName as Any? ?? NSNull(), "neurons": neurons ?? "default",
                 "preset": preset?.rawValue as Any? ?? NSNull(), "activations": activations as Any? ?? NSNull(),
                 "probe": probeData.map { ["data": $0, "split": probeSplit, "concepts": probeConcepts as Any? ?? NSNull(), "concept": probeConcept ?? ""] } as Any? ?? NSNull(),

@@ -21,9 +21,7 @@ struct InvertCommand: ParsableCommand {
 
     enum Pool: String, ExpressibleByArgument, CaseIterable { case mean, max }
 
-    @Option(help: ArgumentHelp("A zoo model or a .safetensors file written by interp.", valueName: "name|file")) var model: String?
-    @Option(help: ArgumentHelp("Weights to load into the architecture (.pth or .safetensors).", valueName: "file")) var weights: String?
-    @Flag(help: "Use randomly initialised weights (never implied).") var randomInit = false
+    @OptionGroup var modelOptions: OptionalModelOptions
     @Option(help: "The layer: a path, PATH@K, or a trunk index (see `interp layers`).") var layer: String?
     @Option(help: ArgumentHelp("Labelled images: a folder with splits, an ImageFolder, or a fetched set.", valueName: "path|name")) var data: String?
     @Option(help: ArgumentHelp("Force the dataset format.", valueName: "format")) var dataFormat: DataFormat?
@@ -50,7 +48,7 @@ struct InvertCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        if activations == nil && (model == nil || layer == nil || data == nil) {
+        if activations == nil && (modelOptions.model == nil || layer == nil || data == nil) {
             throw ValidationError("give --model, --layer and --data, or --activations A.npy with --concepts")
         }
         if concepts == "classes" && data == nil { throw ValidationError("--concepts classes takes the class labels of --data; give --data") }
@@ -74,10 +72,10 @@ struct InvertCommand: ParsableCommand {
         try reportingErrors {
             runOptions.applyThreads()
             let started = Date()
-            let (loaded, target) = try loadModel(model, weights: weights, randomInit: randomInit, seed: seed, layer: layer)
+            let (loaded, target) = try modelOptions.load(seed: seed, layer: layer)
             let configuration = resolvedConfiguration()
             let config: [String: Any] = [
-                "model": model as Any? ?? NSNull(), "weights": weights as Any? ?? NSNull(),
+                "model": modelOptions.model as Any? ?? NSNull(), "weights": modelOptions.weights as Any? ?? NSNull(),
                 "layer": target?.captureName as Any? ?? NSNull(), "data": data as Any? ?? NSNull(), "split": split.rawValue,
                 "concepts": concepts, "descriptions": descriptions as Any? ?? NSNull(), "neurons": neurons ?? "all",
                 "pool": pool.rawValue, "activations": activations as Any? ?? NSNull(), "seed": seed,

@@ -22,12 +22,19 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// Loads `--model` when a method command got one (`--activations` can stand in for it) and resolves
-/// `--layer` in it.
-func loadModel(_ model: String?, weights: String?, randomInit: Bool, seed: UInt64, layer: String?) throws -> (LoadedModel?, LayerPath?) {
-    guard let model else { return (nil, nil) }
-    let loaded = try ModelLoader.load(model: model, weights: weights, randomInit: randomInit, seed: seed)
-    return (loaded, try layer.map { try loaded.module.resolveLayer($0, trunk: loaded.trunk) })
+/// `--model`, `--weights`, `--random-init` for the method commands, where `--activations` can stand in
+/// for the model (so none of them is required, unlike ``ModelOptions``).
+struct OptionalModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A zoo model or a .safetensors file written by interp.", valueName: "name|file")) var model: String?
+    @Option(help: ArgumentHelp("Weights to load into the architecture (.pth or .safetensors).", valueName: "file")) var weights: String?
+    @Flag(help: "Use randomly initialised weights (never implied).") var randomInit = false
+
+    /// The model, when one was given, and `layer` resolved in it.
+    func load(seed: UInt64, layer: String?) throws -> (LoadedModel?, LayerPath?) {
+        guard let model else { return (nil, nil) }
+        let loaded = try ModelLoader.load(model: model, weights: weights, randomInit: randomInit, seed: seed)
+        return (loaded, try layer.map { try loaded.module.resolveLayer($0, trunk: loaded.trunk) })
+    }
 }
 
 /// `--neurons`: `all`, or ids and ranges such as `0-63,100`, returned sorted without repeats.

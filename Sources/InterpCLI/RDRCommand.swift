@@ -19,9 +19,7 @@ struct RDRCommand: ParsableCommand {
         """
     )
 
-    @Option(help: ArgumentHelp("A zoo model or a .safetensors file written by interp.", valueName: "name|file")) var model: String?
-    @Option(help: ArgumentHelp("Weights to load into the architecture (.pth or .safetensors).", valueName: "file")) var weights: String?
-    @Flag(help: "Use randomly initialised weights (never implied).") var randomInit = false
+    @OptionGroup var modelOptions: OptionalModelOptions
     @Option(help: ArgumentHelp("Trunk index (or the path of a trunk stage) whose output is the feature.", valueName: "index")) var layer: String?
     @Option(help: ArgumentHelp("The instances: a folder with splits, an ImageFolder, or a fetched set.", valueName: "path|name")) var data: String?
     @Option(help: ArgumentHelp("Force the dataset format.", valueName: "format")) var dataFormat: DataFormat?
@@ -42,7 +40,7 @@ struct RDRCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        if activations == nil && (model == nil || layer == nil || data == nil) {
+        if activations == nil && (modelOptions.model == nil || layer == nil || data == nil) {
             throw ValidationError("give --model, --layer and --data, or --activations P.npy")
         }
         if [target != nil, targetImage != nil, targets != nil].filter({ $0 }).count > 1 {
@@ -67,7 +65,7 @@ struct RDRCommand: ParsableCommand {
             runOptions.applyThreads()
             let started = Date()
             let config: [String: Any] = [
-                "model": model as Any? ?? NSNull(), "weights": weights as Any? ?? NSNull(), "layer": layer as Any? ?? NSNull(),
+                "model": modelOptions.model as Any? ?? NSNull(), "weights": modelOptions.weights as Any? ?? NSNull(), "layer": layer as Any? ?? NSNull(),
                 "data": data as Any? ?? NSNull(), "split": split.rawValue, "target": target as Any? ?? NSNull(),
                 "target_image": targetImage as Any? ?? NSNull(), "targets": targets as Any? ?? NSNull(), "k": k, "t": t,
                 "purity_group": purityGroup as Any? ?? NSNull(), "concepts": concepts as Any? ?? NSNull(),
