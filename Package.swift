@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         // YAML run configurations (--config FILE.yaml) (MIT licence).
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // ONNX models are protobuf; the generated onnx.pb.swift is committed (Apache-2.0 licence).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, liblapacke-dev, libpng-dev, libjpeg-dev).
@@ -38,6 +40,10 @@ let package = Package(
         .target(name: "NNRuntime", dependencies: ["CBLAS", "CPNG", "CJPEG", "CImageCodecs", "CKissFFT",
                                                   .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: kernelSettings),
+        // ONNX import: any exported network as a module tree on the same tape. Kept out of NNRuntime's
+        // build so the other targets never wait on protobuf.
+        .target(name: "NNRuntimeONNX", dependencies: ["NNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                swiftSettings: kernelSettings),
         // Statistics shared by the methods.
         .target(name: "Analysis", dependencies: ["NNRuntime", "CBLAS"], swiftSettings: kernelSettings),
         // captum-like attribution methods.
@@ -50,7 +56,7 @@ let package = Package(
                 swiftSettings: kernelSettings),
         // Command-line interface as a library so tests can parse and run commands.
         .target(name: "InterpCLI", dependencies: [
-            "NNRuntime", "Analysis", "Attribution", "DoraCore", "Invert", "RDR", "ROAR",
+            "NNRuntime", "NNRuntimeONNX", "Analysis", "Attribution", "DoraCore", "Invert", "RDR", "ROAR",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -71,6 +77,9 @@ let package = Package(
         .testTarget(name: "DoraCoreTests", dependencies: ["DoraCore", "TestSupport"]),
         .testTarget(name: "InterpCLITests", dependencies: ["InterpCLI", "TestSupport"]),
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
+        .testTarget(name: "NNRuntimeONNXTests", dependencies: [
+            "NNRuntimeONNX", "Attribution", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -4,7 +4,7 @@ import NNRuntime
 
 /// `--model`, `--weights`, `--random-init`, `--seed`: which network to open, shared by every command.
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A zoo model (\(ModelRegistry.all.map(\.name).joined(separator: ", "))) or a .safetensors file written by interp.",
+    @Option(help: ArgumentHelp("A zoo model (\(ModelRegistry.all.map(\.name).joined(separator: ", "))), a .safetensors file written by interp, or an .onnx graph.",
                                valueName: "name|file"))
     var model = "mobilenet_v2"
 
@@ -17,22 +17,29 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Seed for every random choice.")
     var seed: UInt64 = 0
 
+    @OptionGroup(title: "Input of an .onnx model") var input: InputOptions
+
     func load() throws -> LoadedModel {
-        try ModelLoader.load(model: model, weights: weights, randomInit: randomInit, seed: seed)
+        try loadModel(model, weights: weights, randomInit: randomInit, seed: seed, input: input)
     }
 }
 
 /// `--model`, `--weights`, `--random-init` for the method commands, where `--activations` can stand in
 /// for the model (so none of them is required, unlike ``ModelOptions``).
 struct OptionalModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A zoo model or a .safetensors file written by interp.", valueName: "name|file")) var model: String?
+    @Option(help: ArgumentHelp("A zoo model, a .safetensors file written by interp, or an .onnx graph.", valueName: "name|file")) var model: String?
     @Option(help: ArgumentHelp("Weights to load into the architecture (.pth or .safetensors).", valueName: "file")) var weights: String?
     @Flag(help: "Use randomly initialised weights (never implied).") var randomInit = false
+    @OptionGroup(title: "Input of an .onnx model") var input: InputOptions
+
+    /// The model, when one was given.
+    func loadModel(seed: UInt64) throws -> LoadedModel? {
+        try model.map { try InterpCLI.loadModel($0, weights: weights, randomInit: randomInit, seed: seed, input: input) }
+    }
 
     /// The model, when one was given, and `layer` resolved in it.
     func load(seed: UInt64, layer: String?) throws -> (LoadedModel?, LayerPath?) {
-        guard let model else { return (nil, nil) }
-        let loaded = try ModelLoader.load(model: model, weights: weights, randomInit: randomInit, seed: seed)
+        guard let loaded = try loadModel(seed: seed) else { return (nil, nil) }
         return (loaded, try layer.map { try loaded.module.resolveLayer($0, trunk: loaded.trunk) })
     }
 }

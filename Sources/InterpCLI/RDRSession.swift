@@ -60,10 +60,9 @@ struct RDRSession {
 
     func run() throws -> Outcome {
         if command.activations != nil { return try runOnActivations() }
-        guard let modelName = command.modelOptions.model, let layer = command.layer, let data = command.data else {
+        guard let loaded = try command.modelOptions.loadModel(seed: command.seed), let layer = command.layer, let data = command.data else {
             throw RDRError("--model, --layer and --data are required")
         }
-        let loaded = try ModelLoader.load(model: modelName, weights: command.modelOptions.weights, randomInit: command.modelOptions.randomInit, seed: command.seed)
         let index = try trunkIndex(layer, trunk: loaded.trunk)
         let layerInfo = try ConfigurationLayer.resolve(model: loaded.module, trunk: loaded.trunk, index: index, input: loaded.input)
         let dataset = try DatasetLoader.open(data, format: command.dataFormat)[command.split]

@@ -38,6 +38,7 @@ struct ROARCommand: ParsableCommand {
         _ = try parsedFractions()
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
         if attributionBatchSize < 1 { throw ValidationError("--attribution-batch-size must be at least 1") }
+        try rejectONNXForRetraining(model, command: "interp roar")
     }
 
     /// The removed fractions, in [0, 1].

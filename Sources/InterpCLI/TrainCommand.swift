@@ -25,6 +25,7 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         guard training.epochs != nil else { throw ValidationError("--epochs is required") }
         try training.validate()
+        try rejectONNXForRetraining(model, command: "interp train")
     }
 
     func run() throws {

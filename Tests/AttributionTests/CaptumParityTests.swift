@@ -48,7 +48,7 @@ enum AttributionFixtures {
         let built: (Module, String)
         if name == "resnet8" {
             let module = ResNet.resnet8(classCount: 10, seed: 0)
-            try module.loadStateDict(lively(DeterministicWeights.state(for: module)))
+            try module.loadStateDict(DeterministicWeights.lively(DeterministicWeights.state(for: module)))
             module.eval()
             built = (module, "layer3")
         } else {
@@ -57,16 +57,6 @@ enum AttributionFixtures {
         }
         models[name] = built
         return built
-    }
-
-    /// The script's `lively_`: BatchNorm scales 1 + 10v, conv and linear weights 20v·√(2/fan-in),
-    /// so that ResNet-8's gradients are not of order 1e-12.
-    static func lively(_ state: [String: Tensor]) -> [String: Tensor] {
-        state.mapValues { $0 }.reduce(into: [:]) { out, entry in
-            let (name, t) = entry
-            guard name.hasSuffix(".weight") else { out[name] = t; return }
-            out[name] = t.rank == 1 ? t.map { $0 * 10 + 1 } : t.map { $0 * (20 * Float(2 / Double(t.count / t.shape[0])).squareRoot()) }
-        }
     }
 
     /// Allowed max |Δ| as a fraction of the captum map's range. IG on MobileNetV2 samples the path

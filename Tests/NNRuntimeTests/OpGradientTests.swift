@@ -49,6 +49,7 @@ let reductionAndShapeCases: [GradCase] = [
     GradCase(name: "transposed", shapes: [[3, 4]]) { $0[0].transposed() },
     GradCase(name: "slice step 2", shapes: [[2, 7, 3]]) { $0[0].slice(axis: 1, start: 1, end: 6, step: 2) },
     GradCase(name: "slice negative", shapes: [[5, 2]]) { $0[0].slice(axis: 0, start: -3) },
+    GradCase(name: "indexSelect with repeats", shapes: [[2, 4, 3]]) { $0[0].indexSelect(axis: 1, indices: [3, 0, 3, 1]) },
     GradCase(name: "concat", shapes: [[2, 1, 3], [2, 2, 3], [2, 3, 3]]) { concat($0, axis: 1) },
     GradCase(name: "pad asymmetric", shapes: [[2, 3, 4]]) { $0[0].padded([(1, 2), (0, 1)], value: 0.5) },
     GradCase(name: "pad crop", shapes: [[3, 5]]) { $0[0].padded([(-1, 2)]) },

@@ -27,6 +27,18 @@ import TestSupport
         #expect(m.variance(axes: [1], unbiased: false).scalars.map { ($0 * 3).rounded() } == [2, 2])
     }
 
+    @Test func indexSelectPicksAndAccumulates() {
+        // m = [[1, 2, 3], [4, 5, 6]]: columns 2, 0, 2.
+        let picked = m.indexSelect(axis: 1, indices: [2, 0, 2])
+        #expect(picked.shape == [2, 3] && picked.scalars == [3, 1, 3, 6, 4, 6])
+        #expect(m.indexSelect(axis: 0, indices: [1]).scalars == [4, 5, 6])
+        let tape = GradientTape()
+        let x = tape.watch(m)
+        let y = tape.record { (x.indexSelect(axis: 1, indices: [2, 0, 2]) * Tensor(shape: [1, 3], scalars: [1, 10, 100])).sum() }
+        // Column 2 is picked twice (weights 1 and 100), column 0 once (10), column 1 never.
+        #expect(tape.gradient(of: y)[x]!.scalars == [10, 0, 101, 10, 0, 101])
+    }
+
     @Test func shapeOps() {
         #expect(m.reshaped([3, -1]).shape == [3, 2])
         #expect(m.transposed().scalars == [1, 4, 2, 5, 3, 6])

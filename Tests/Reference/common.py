@@ -7,11 +7,14 @@ import torch.nn as nn
 
 
 def write_safetensors(path, named, metadata=None):
-    """float32 tensors, sorted keys, header padded to 8 bytes (the safetensors layout)."""
+    """float32 tensors (float16 ones stay float16), sorted keys, header padded to 8 bytes (the
+    safetensors layout)."""
     header, blobs, offset = {}, [], 0
     for k in sorted(named):
-        a = np.array(named[k].detach().numpy(), dtype="<f4", order="C")   # keeps 0-d shapes
-        header[k] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        half = named[k].dtype == torch.float16
+        a = np.array(named[k].detach().numpy(), dtype="<f2" if half else "<f4", order="C")   # keeps 0-d shapes
+        header[k] = {"dtype": "F16" if half else "F32", "shape": list(a.shape),
+                     "data_offsets": [offset, offset + a.nbytes]}
         blobs.append(a.tobytes())
         offset += a.nbytes
     if metadata:
@@ -38,6 +41,20 @@ def deterministic_(model):
             if name.endswith("running_var"):
                 v = 1 + np.abs(v) * 10
             t.copy_(torch.from_numpy(v.reshape(tuple(t.shape))).float())
+
+
+def lively_(model):
+    """Rescales deterministic_ weights so that signals survive deep networks (the plain ones give
+    input gradients of order 1e-11): rank-1 `.weight` entries (BatchNorm scales) -> 1 + 10v, other
+    `.weight` entries -> 20v·sqrt(2/fan_in) (DeterministicWeights.lively in TestSupport mirrors it)."""
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            if not name.endswith(".weight"):
+                continue
+            if t.dim() == 1:
+                t.mul_(10).add_(1)
+            else:
+                t.mul_(20 * (2 / (t.numel() // t.shape[0])) ** 0.5)
 
 
 class MNISTCNN(nn.Module):

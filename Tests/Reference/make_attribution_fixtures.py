@@ -31,7 +31,7 @@ import captum
 from captum.attr import (GuidedBackprop, InputXGradient, IntegratedGradients, LayerAttribution, LayerGradCam,
                          NoiseTunnel, Saliency)
 
-from common import MNISTCNN, ResNet8, deterministic_, write_safetensors
+from common import MNISTCNN, ResNet8, deterministic_, lively_, write_safetensors
 
 HOME = os.environ.get("INTERP_HOME", os.path.expanduser("~/.cache/interp"))
 SAMPLES = os.path.join(HOME, "assets", "foolbox-samples")
@@ -118,18 +118,6 @@ for k in ["mobilenet_v2/saliency_abs"]:   # |saliency| is checked against the si
     del tensors[k]
 cases = [c for c in cases if c["key"] != "mobilenet_v2/saliency_abs"]
 gradcam("mobilenet_v2", mobilenet, "features.18", xi, ti)
-
-def lively_(model):
-    """Rank-1 `.weight` entries (BatchNorm scales) -> 1 + 10v; other `.weight` entries -> 20v·sqrt(2/fan_in)."""
-    with torch.no_grad():
-        for name, t in model.state_dict().items():
-            if not name.endswith(".weight"):
-                continue
-            if t.dim() == 1:
-                t.mul_(10).add_(1)
-            else:
-                t.mul_(20 * (2 / (t.numel() // t.shape[0])) ** 0.5)
-
 
 # ResNet-8 (deterministic weights): guided backprop through the block's twice-used ReLU.
 resnet8 = ResNet8()

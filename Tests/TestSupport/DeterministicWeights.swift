@@ -21,4 +21,14 @@ public enum DeterministicWeights {
         }
         return out
     }
+
+    /// The scripts' `lively_`: BatchNorm scales 1 + 10v, conv and linear weights 20v·√(2/fan-in),
+    /// so that deep networks' gradients are not of order 1e-12.
+    public static func lively(_ state: [String: Tensor]) -> [String: Tensor] {
+        state.reduce(into: [:]) { out, entry in
+            let (name, t) = entry
+            guard name.hasSuffix(".weight") else { out[name] = t; return }
+            out[name] = t.rank == 1 ? t.map { $0 * 10 + 1 } : t.map { $0 * (20 * Float(2 / Double(t.count / t.shape[0])).squareRoot()) }
+        }
+    }
 }

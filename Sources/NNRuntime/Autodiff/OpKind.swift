@@ -10,7 +10,7 @@ public enum OpKind: String, Sendable, CaseIterable {
     // Reductions
     case sum, max
     // Shape
-    case reshape, permute, slice, concat, pad, broadcast
+    case reshape, permute, slice, concat, pad, broadcast, indexSelect
     // Linear algebra and convolution
     case matmul, linear, conv2d
     // Pooling and resizing

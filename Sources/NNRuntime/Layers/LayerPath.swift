@@ -23,6 +23,13 @@ public struct LayerPathError: Error, CustomStringConvertible {
     public let description: String
 }
 
+/// A model whose layers also answer to other names: an imported ONNX graph's node and tensor
+/// names (`/features/features.18/features.18.2/Clip_output_0`) besides its module paths.
+public protocol LayerAliasing {
+    /// The module path that `alias` names, if any.
+    func layerPath(forAlias alias: String) -> String?
+}
+
 extension Module {
     /// Resolves a user-given layer name against this module tree.
     ///
@@ -44,6 +51,7 @@ extension Module {
             return LayerPath(path: trunk[index], call: call)
         }
         if paths.contains(name) { return LayerPath(path: name, call: call) }
+        if let alias = (self as? LayerAliasing)?.layerPath(forAlias: name) { return LayerPath(path: alias, call: call) }
         // lucent joins path components with "_"; module names may themselves contain "_", so match
         // by comparing with every path's underscore form.
         let underscored = paths.filter { $0.replacingOccurrences(of: ".", with: "_") == name }

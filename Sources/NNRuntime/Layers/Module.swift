@@ -73,7 +73,7 @@ open class Module {
     }
 
     /// The module's type name, which backward rules match on (`"ReLU"`, `"Conv2d"`).
-    public var typeName: String { String(describing: type(of: self)) }
+    open var typeName: String { String(describing: type(of: self)) }
 
     // MARK: - Structure
 

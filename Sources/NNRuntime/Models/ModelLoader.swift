@@ -11,6 +11,11 @@ public struct LoadedModel {
     /// Where the weights came from (a file path, or "random").
     public let weightsSource: String
     public var trunk: [String] { module.trunk }
+
+    public init(name: String, module: TrunkModel, input: InputSpec, classNames: [String], gradCAMLayer: String, weightsSource: String) {
+        (self.name, self.module, self.input, self.classNames) = (name, module, input, classNames)
+        (self.gradCAMLayer, self.weightsSource) = (gradCAMLayer, weightsSource)
+    }
 }
 
 /// Resolves `--model`, `--weights` and `--random-init` into a ``LoadedModel``.
