@@ -43,7 +43,7 @@ let package = Package(
         // ONNX import: any exported network as a module tree on the same tape. Kept out of NNRuntime's
         // build so the other targets never wait on protobuf.
         .target(name: "NNRuntimeONNX", dependencies: ["NNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-                swiftSettings: kernelSettings),
+                exclude: ["Generated/README.md"], swiftSettings: kernelSettings),
         // Statistics shared by the methods.
         .target(name: "Analysis", dependencies: ["NNRuntime", "CBLAS"], swiftSettings: kernelSettings),
         // captum-like attribution methods.

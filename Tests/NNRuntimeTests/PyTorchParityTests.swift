@@ -72,6 +72,7 @@ func runParityOp(_ c: ParityCase, _ t: [String: Tensor], extra: inout [String: T
     case "reshape": return x.reshaped(p["shape"]!.ints!)
     case "permute": return x.permuted(p["axes"]!.ints!)
     case "slice": return x.slice(axis: p["axis"]!.int, start: p["start"]!.int, end: p["end"]!.int, step: p["step"]!.int)
+    case "indexSelect": return x.indexSelect(axis: p["axis"]!.int, indices: p["indices"]!.ints!)
     case "concat": return concat(c.inputs.map { t[$0]! }, axis: p["axis"]!.int)
     case "pad":
         guard case let .array(pairs) = p["pads"]! else { fatalError() }

@@ -86,6 +86,8 @@ case("var_axis1", "variance", lambda x: x.var(1), dict(x=randn(3, 6)), params=di
 case("reshape", "reshape", lambda x: x.reshape(4, 6), dict(x=randn(2, 3, 4)), params=dict(shape=[4, 6]))
 case("permute", "permute", lambda x: x.permute(2, 0, 1), dict(x=randn(2, 3, 4)), params=dict(axes=[2, 0, 1]))
 case("slice_step", "slice", lambda x: x[:, 1:5:2], dict(x=randn(2, 7, 3)), params=dict(axis=1, start=1, end=5, step=2))
+case("index_select_repeats", "indexSelect", lambda x: torch.index_select(x, 1, torch.tensor([4, 0, 4, 2])),
+     dict(x=randn(2, 5, 3)), params=dict(axis=1, indices=[4, 0, 4, 2]))
 case("concat", "concat", lambda x, y, z: torch.cat([x, y, z], 1), dict(x=randn(2, 1, 3), y=randn(2, 2, 3), z=randn(2, 3, 3)),
      params=dict(axis=1))
 case("pad_asym", "pad", lambda x: F.pad(x, (1, 2, 0, 1), value=0.25), dict(x=randn(2, 3, 4)),
