@@ -8,7 +8,7 @@ struct LayersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layers",
         abstract: "List a model's layers: trunk index, path, type, output shape, parameters.",
-        discussion: "--layer accepts a path (features.18), lucent's form (features_18), PATH@K for the K-th call of a module called more than once, or a trunk index."
+        discussion: "--layer accepts a path (features.18), lucent's form (features_18), PATH@K for the K-th call of a module called more than once, a trunk index, or for an .onnx model a node or tensor name."
     )
 
     @OptionGroup var model: ModelOptions
@@ -20,6 +20,7 @@ struct LayersCommand: ParsableCommand {
             let loaded = try model.load()
             let i = loaded.input
             let table = loaded.module.layerTable(input: .zeros([1, i.channels, i.height, i.width]), trunk: loaded.trunk)
+            let aliasing = loaded.module as? LayerAliasing
             // RDR's configuration layer per trunk index (none after the last activation).
             let configurations: [Int: ConfigurationLayer] = rdr ? Dictionary(uniqueKeysWithValues: loaded.trunk.indices.compactMap { index in
                 (try? ConfigurationLayer.resolve(model: loaded.module, trunk: loaded.trunk, index: index, input: i)).map { (index, $0) }
@@ -28,6 +29,7 @@ struct LayersCommand: ParsableCommand {
                 print(try jsonText(table.map { l -> [String: Any] in
                     var row: [String: Any] = ["trunk_index": l.trunkIndex as Any, "path": l.name, "type": l.type, "output_shape": l.outputShape,
                                               "parameters": l.parameterCount]
+                    if let names = aliasing?.aliases(of: l.name), !names.isEmpty { row["onnx_names"] = names }
                     if let c = l.trunkIndex.flatMap({ configurations[$0] }) {
                         row["rdr_configuration"] = ["path": c.configuration.captureName, "type": c.configurationType, "units": c.units]
                     }
@@ -36,9 +38,11 @@ struct LayersCommand: ParsableCommand {
                 return
             }
             print("\(loaded.name): input [\(i.channels), \(i.height), \(i.width)], weights \(loaded.weightsSource)")
-            printTable(["index", "path", "type", "output", "params"] + (rdr ? ["rdr configuration"] : []), table.map { l -> [String] in
+            let header = ["index", "path", "type", "output", "params"] + (aliasing == nil ? [] : ["onnx output"])
+            printTable(header + (rdr ? ["rdr configuration"] : []), table.map { l -> [String] in
                 let shape = "[" + l.outputShape.map(String.init).joined(separator: ", ") + "]"
                 var row: [String] = [l.trunkIndex.map(String.init) ?? "", l.name, l.type, shape, String(l.parameterCount)]
+                if let aliasing { row.append(aliasing.aliases(of: l.name).first ?? "") }
                 if rdr {
                     let c: ConfigurationLayer? = l.trunkIndex.flatMap { configurations[$0] }
                     row.append(c.map { "\($0.configuration.captureName) (\($0.units) units)" } ?? "")

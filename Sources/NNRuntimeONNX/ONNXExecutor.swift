@@ -11,6 +11,8 @@ import NNRuntime
 /// is one `[B, …]` tensor that every later node depends on, and its gradient is the real one.
 final class ONNXExecutor {
     let graph: ONNXGraph
+    /// The file's initializers (before folding added the constant nodes' values).
+    let initializers: [String: ONNXValue]
     /// Node indices that depend on the input, in order (the others were folded into constants).
     let liveNodes: [Int]
     private let lastUse: [String: Int]
@@ -21,16 +23,32 @@ final class ONNXExecutor {
     /// Folds every node that does not depend on the input into constants (evaluated once, off the
     /// tape), and records when each remaining value is last read.
     init(graph: ONNXGraph) throws {
+        initializers = graph.constants
         var graph = graph
         var dependent: Set<String> = [graph.inputName]
+        var isFloat: [String: Bool] = [graph.inputName: true]
         var live: [Int] = []
         for node in graph.nodes {
-            if node.inputs.contains(where: { dependent.contains($0) }) {
+            // CastLike reads only the element type of its second input, which is known statically.
+            let valueInputs = node.opType == "CastLike" ? Array(node.inputs.prefix(1)) : node.inputs
+            if valueInputs.contains(where: { dependent.contains($0) }) {
                 dependent.formUnion(node.outputs)
                 live.append(node.index)
+                let floatOutput: Bool = switch node.opType {
+                case "Shape": false
+                case "Cast": ONNXOperators.castTo(type: node.attributes["to"].map { Int($0.i) } ?? 1, .float(Tensor(0))).isFloat
+                case "CastLike": node.inputs.count > 1 ? isFloat[node.inputs[1]] ?? graph.constants[node.inputs[1]]?.isFloat ?? true : true
+                default: node.inputs.first.flatMap { isFloat[$0] ?? graph.constants[$0]?.isFloat } ?? true
+                }
+                for output in node.outputs { isFloat[output] = floatOutput }
                 continue
             }
-            let inputs = node.inputs.map { $0.isEmpty ? nil : graph.constants[$0] }
+            let inputs = node.inputs.enumerated().map { k, name -> ONNXValue? in
+                if name.isEmpty { return nil }
+                if let constant = graph.constants[name] { return constant }
+                // CastLike's live type source: a one-element stand-in of the right type.
+                return isFloat[name] == false ? .int(IntTensor([0])) : .float(Tensor([0]))
+            }
             let outputs = try withoutGradients {
                 try ONNXOperators.kernels[node.opType]!(ONNXCall(node: node, inputs: inputs, opset: graph.opset))
             }

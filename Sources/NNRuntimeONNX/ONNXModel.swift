@@ -13,15 +13,17 @@ import NNRuntime
 /// `--layer` indexes — is every computing node in topological order.
 ///
 /// Leaves report PyTorch type names (`Conv2d`, `ReLU`, `ReLU6`, `BatchNorm2d`, `Linear`), so
-/// guided backprop's rules and RDR's activation search apply unchanged. Initializers appear as
-/// frozen parameters under their ONNX names (for PyTorch exports, the state-dict keys).
+/// guided backprop's rules and RDR's activation search apply unchanged. A node's float initializers
+/// are its module's frozen parameters, named by their role (`weight`, `bias`, `running_mean`,
+/// `running_var` for Conv, Gemm and BatchNormalization, `input1`… otherwise), so an unfused
+/// PyTorch export lists its original state-dict keys.
 public final class ONNXModel: Module, TrunkModel, LayerAliasing {
     let executor: ONNXExecutor
     private var children: [(String, Module)] = []
     private var steps: [ONNXStep] = []
-    private var parameters: [(String, Parameter)] = []
     public private(set) var trunk: [String] = []
     private var aliases: [String: String] = [:]
+    private var namesByPath: [String: [String]] = [:]
     /// The graph's opset and producer, for listings.
     public var opset: Int { executor.graph.opset }
     public var producer: String { executor.graph.producer }
@@ -42,18 +44,10 @@ public final class ONNXModel: Module, TrunkModel, LayerAliasing {
             guard let s = shapes[i] ?? nil, s.count == 4, s[2] * s[3] > 1 else { return false }
             return aliases[executor.graph.nodes[i].name] != nil
         }.flatMap { aliases[executor.graph.nodes[$0].name] }
-        for (name, value) in executor.graph.constants {
-            guard graph.constants[name] != nil, case .float(let t) = value else { continue }
-            let p = Parameter(t)
-            p.requiresGradient = false
-            parameters.append((name, p))
-        }
-        parameters.sort { $0.0 < $1.0 }
         eval()
     }
 
     public override var namedChildren: [(String, Module)] { children }
-    public override var namedLocalParameters: [(String, Parameter)] { parameters }
 
     public override func forward(_ x: Tensor) -> Tensor {
         do {
@@ -66,6 +60,8 @@ public final class ONNXModel: Module, TrunkModel, LayerAliasing {
     }
 
     public func layerPath(forAlias alias: String) -> String? { aliases[alias] }
+
+    public func aliases(of path: String) -> [String] { namesByPath[path] ?? [] }
 
     /// Runs the graph once without modules; returns the shape of each live node's first output
     /// when it is a float tensor.
@@ -91,6 +87,21 @@ public final class ONNXModel: Module, TrunkModel, LayerAliasing {
             nodeCount[s, default: 0] += 1
             for depth in 0..<s.count { hasInner.insert(Array(s[..<depth])) }
         }
+        var shared: [String: Parameter] = [:]
+        func parameters(of node: ONNXNode) -> [(String, Parameter)] {
+            let roles: [String] = switch node.opType {
+            case "Conv", "Gemm": ["input", "weight", "bias"]
+            case "BatchNormalization": ["input", "weight", "bias", "running_mean", "running_var"]
+            default: []
+            }
+            return node.inputs.enumerated().compactMap { k, name in
+                guard k > 0, case .float(let t)? = executor.initializers[name] else { return nil }
+                let p = shared[name] ?? Parameter(t, isBuffer: node.opType == "BatchNormalization" && k >= 3)
+                p.requiresGradient = false
+                shared[name] = p
+                return (k < roles.count ? roles[k] : "input\(k)", p)
+            }
+        }
         let root = ONNXScopeBuilder(scopes: [], path: "", module: nil)
         var stack = [root], finished: Set<[String]> = []
         var leafPaths: [Int: String] = [:]
@@ -115,8 +126,8 @@ public final class ONNXModel: Module, TrunkModel, LayerAliasing {
                 parent.steps.append(.module(scope))
                 stack.append(ONNXScopeBuilder(scopes: inner, path: parent.childPath(name), module: scope))
             }
-            let leaf = ONNXNodeModule(node: i, executor: executor,
-                                      type: ONNXOperators.moduleType(node, constants: executor.graph.constants))
+            let leaf = ONNXNodeModule(node: i, executor: executor, type: ONNXOperators.moduleType(node, constants: executor.graph.constants),
+                                      parameters: parameters(of: node))
             let name = stack.last!.add(leaf, named: leafName)
             stack.last!.steps.append(.module(leaf))
             leafPaths[i] = stack.last!.childPath(name)
@@ -127,7 +138,8 @@ public final class ONNXModel: Module, TrunkModel, LayerAliasing {
             leafPaths = [:]
             for i in executor.liveNodes {
                 guard kinds[i] == true else { root.steps.append(.hidden(i)); continue }
-                let leaf = ONNXNodeModule(node: i, executor: executor, type: ONNXOperators.moduleType(nodes[i], constants: executor.graph.constants))
+                let leaf = ONNXNodeModule(node: i, executor: executor, type: ONNXOperators.moduleType(nodes[i], constants: executor.graph.constants),
+                                          parameters: parameters(of: nodes[i]))
                 leafPaths[i] = root.add(leaf, named: nodes[i].name.replacingOccurrences(of: ".", with: "_"))
                 root.steps.append(.module(leaf))
             }
@@ -139,6 +151,7 @@ public final class ONNXModel: Module, TrunkModel, LayerAliasing {
             guard let path = leafPaths[i] else { continue }
             aliases[nodes[i].name] = path
             for output in nodes[i].outputs { aliases[output] = path }
+            namesByPath[path] = nodes[i].outputs + [nodes[i].name]
         }
     }
 }
@@ -198,11 +211,14 @@ final class ONNXNodeModule: Module {
     var lastOutput: Tensor?
     private var failure: Error?
 
-    init(node: Int, executor: ONNXExecutor, type: String) {
-        (self.node, self.executor, self.type) = (node, executor, type)
+    private let parameters: [(String, Parameter)]
+
+    init(node: Int, executor: ONNXExecutor, type: String, parameters: [(String, Parameter)]) {
+        (self.node, self.executor, self.type, self.parameters) = (node, executor, type, parameters)
     }
 
     override var typeName: String { type }
+    override var namedLocalParameters: [(String, Parameter)] { parameters }
     override var extraDescription: String { executor.graph.nodes[node].opType }
 
     func run() throws {

@@ -64,6 +64,9 @@ struct ONNXExportParityTests {
         let feature = try #require(acts["features.18"])
         #expect(maxAbsDifference(feature, zooActs["features.18"]!) <= 1e-3)
         #expect(loaded.gradCAMLayer.hasPrefix("features.18"))
+        // Unfused exports keep every weight under its torchvision state-dict key.
+        let keys = Set(loaded.module.stateDict().map(\.0))
+        #expect(keys == Set(zoo.module.stateDict().map(\.0).filter { !$0.hasSuffix("num_batches_tracked") }))
 
         let g = ONNXFixtures.inputGradient(loaded.module, t["mobilenet_v2.grad_input"]!, t["mobilenet_v2.weight_for_grad"]!)
         let want = t["mobilenet_v2.input_grad"]!

@@ -28,6 +28,8 @@ public struct LayerPathError: Error, CustomStringConvertible {
 public protocol LayerAliasing {
     /// The module path that `alias` names, if any.
     func layerPath(forAlias alias: String) -> String?
+    /// The other names of the module at `path` (for an ONNX node: its output tensors, then the node).
+    func aliases(of path: String) -> [String]
 }
 
 extension Module {
