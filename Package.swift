@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(name: "interp", dependencies: ["InterpCLI"]),
         // Benchmarks against PyTorch CPU (run in release mode).
         .executableTarget(name: "interp-bench", dependencies: [
-            "NNRuntime", "DoraCore", "RDR", "Attribution", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "NNRuntime", "NNRuntimeONNX", "DoraCore", "RDR", "Attribution", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/Sources/interp-bench", swiftSettings: kernelSettings),
 
         // Tests.

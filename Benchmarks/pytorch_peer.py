@@ -16,6 +16,7 @@ parser.add_argument("workloads", nargs="*")
 parser.add_argument("--runs", type=int, default=5)
 parser.add_argument("--warmup", type=int, default=1)
 parser.add_argument("--threads", type=int, default=2)
+parser.add_argument("--export-onnx", metavar="PATH", help="write MobileNetV2 as the dynamo exporter's default ONNX graph, then exit")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 HOME = os.environ.get("INTERP_HOME", os.path.expanduser("~/.cache/interp"))
@@ -197,6 +198,17 @@ def attribute_ig50_b8():
     return step
 
 
+def export_onnx(path):
+    """torch.onnx.export with the dynamo exporter's defaults, as users run it: BatchNorm folded into
+    the convolutions, the batch fixed at the example's 1 (interp runs whole batches through it)."""
+    torch.onnx.export(mobilenet(), (torch.randn(1, 3, 224, 224),), path, dynamo=True)
+
+
+if args.export_onnx:
+    export_onnx(args.export_onnx)
+    sys.exit(0)
+
+
 LAYERS = {"conv3x3_64_56": ((16, 64, 56, 56), 64, 3, 1), "dwconv3x3_96_112": ((16, 96, 112, 112), 96, 3, 96),
           "conv1x1_32_192_112": ((16, 32, 112, 112), 192, 1, 1)}
 
@@ -205,7 +217,8 @@ WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_inpu
              "resnet8.train_step.b128": train_step(ResNet8, (128, 3, 32, 32)),
              "mnist_cnn.train_step.b128": train_step(MNISTCNN, (128, 1, 28, 28)),
              "resnet18.forward.b16": resnet18_b16, "rdr.select.50k_x_100k": rdr_select,
-             "attribute.ig50.mobilenet_v2.b8": attribute_ig50_b8}
+             "attribute.ig50.mobilenet_v2.b8": attribute_ig50_b8,
+             "onnx.mobilenet_v2.forward_input_grad.b16": forward_input_grad_b16}
 for name, (shape, out, k, groups) in LAYERS.items():
     WORKLOADS[name + ".fwd"] = conv_layer(shape, out, k, groups, False)
     WORKLOADS[name + ".bwd"] = conv_layer(shape, out, k, groups, True)

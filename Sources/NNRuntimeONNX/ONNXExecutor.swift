@@ -5,10 +5,12 @@ import NNRuntime
 ///
 /// Values live in an environment keyed by tensor name and are dropped after their last reader, as
 /// an inference engine frees buffers. A graph exported with a fixed batch of 1 (what the dynamo and
-/// TorchScript exporters write unless told otherwise) still takes batches: the batch is cut into
-/// chunks of the graph's batch, each node runs once per chunk, and a node's float outputs are
-/// joined along the batch axis and handed on as slices of that join — so a captured layer output
-/// is one `[B, …]` tensor that every later node depends on, and its gradient is the real one.
+/// TorchScript exporters write unless told otherwise) still takes batches. Most such graphs compute
+/// nothing batch-specific beyond a `Reshape` to `[1, …]` (read as `[B, …]`), and run whole batches
+/// once ``checkBatching(_:)`` has seen a batch of two give the same results as its samples one by
+/// one. The others are cut into single-sample chunks: each node runs once per chunk, and a node's float outputs are joined
+/// along the batch axis and handed on as slices of that join — so a captured layer output is one
+/// `[B, …]` tensor that every later node depends on, and its gradient is the real one.
 final class ONNXExecutor {
     let graph: ONNXGraph
     /// The file's initializers (before folding added the constant nodes' values).
@@ -19,6 +21,8 @@ final class ONNXExecutor {
     private var environment: [String: [ONNXValue]] = [:]
     /// The graph's fixed batch size, or nil when the batch axis is symbolic.
     let fixedBatch: Int?
+    /// True when batches are cut into single samples (a fixed batch of 1 that does not generalise).
+    private(set) var chunksSamples: Bool
 
     /// Folds every node that does not depend on the input into constants (evaluated once, off the
     /// tape), and records when each remaining value is last read.
@@ -65,11 +69,38 @@ final class ONNXExecutor {
             throw ONNXError("the model's input has a fixed batch of \(batch!); interp needs batch 1 or a symbolic batch (export with dynamic axes)")
         }
         fixedBatch = batch
+        chunksSamples = batch == 1
+    }
+
+    /// For a graph with a fixed batch of 1: runs two different samples as one batch and one by one;
+    /// when the results agree, batches run whole from then on.
+    func checkBatching(_ sampleShape: [Int]) {
+        guard fixedBatch == 1 else { return }
+        var gen = SeededGenerator(seed: 17)
+        let x = Tensor.randn([2] + sampleShape.dropFirst(), using: &gen)
+        func run() -> Tensor? {
+            withoutGradients {
+                begin(x)
+                do {
+                    for i in liveNodes { _ = try execute(i) }
+                    return try finish()
+                } catch {
+                    environment = [:]
+                    return nil
+                }
+            }
+        }
+        let chunked = run()
+        chunksSamples = false
+        let whole = run()
+        guard let chunked, let whole, chunked.shape == whole.shape, chunked.shape.first == 2 else { chunksSamples = true; return }
+        let scale = max(1, chunked.scalars.map(Swift.abs).max() ?? 0)
+        chunksSamples = zip(chunked.scalars, whole.scalars).contains { Swift.abs($0 - $1) > 1e-4 * scale }
     }
 
     /// Starts a forward pass on `x` (`[B, C, H, W]`).
     func begin(_ x: Tensor) {
-        if fixedBatch == 1 && x.shape[0] > 1 {
+        if chunksSamples && x.shape[0] > 1 {
             environment = [graph.inputName: (0..<x.shape[0]).map { .float(x.slice(axis: 0, start: $0, end: $0 + 1)) }]
         } else {
             environment = [graph.inputName: [.float(x)]]
@@ -88,7 +119,9 @@ final class ONNXExecutor {
                 if let values = environment[name] { return values[k] }
                 return graph.constants[name]
             }
-            perChunk.append(try ONNXOperators.kernels[node.opType]!(ONNXCall(node: node, inputs: inputs, opset: graph.opset)))
+            var call = ONNXCall(node: node, inputs: inputs, opset: graph.opset)
+            if fixedBatch == 1 && !chunksSamples, let b = inputs.first??.shape.first, b > 1 { call.batch = b }
+            perChunk.append(try ONNXOperators.kernels[node.opType]!(call))
         }
         var first: Tensor?
         for (o, name) in node.outputs.enumerated() where o < perChunk[0].count {

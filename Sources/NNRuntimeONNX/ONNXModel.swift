@@ -28,6 +28,8 @@ public final class ONNXModel: Module, TrunkModel, LayerAliasing {
     public var opset: Int { executor.graph.opset }
     public var producer: String { executor.graph.producer }
     public var inputShape: [Int?] { executor.graph.inputShape }
+    /// False when a graph exported with a fixed batch of 1 must run batches one sample at a time.
+    public var runsWholeBatches: Bool { !executor.chunksSamples }
     /// The first output's shape for the checking input (`[1, classes]` for a classifier).
     public private(set) var outputShape: [Int] = []
     /// The last module whose output is a spatial map `[N, C, H, W]` with H·W > 1: GradCAM's default.
@@ -39,6 +41,7 @@ public final class ONNXModel: Module, TrunkModel, LayerAliasing {
         executor = try ONNXExecutor(graph: graph)
         super.init()
         let shapes = try preflight(inputShape)
+        executor.checkBatching(inputShape)
         try buildTree(kinds: shapes.mapValues { $0 != nil })
         gradCAMLayer = executor.liveNodes.reversed().first { i in
             guard let s = shapes[i] ?? nil, s.count == 4, s[2] * s[3] > 1 else { return false }

@@ -20,6 +20,7 @@ extension ONNXOperators {
                     dims[i] = x.shape[i]
                 }
             }
+            if let b = c.batch, dims.first == 1, x.shape.first == b { dims[0] = b }
             let count = x.shape.reduce(1, *)
             if let i = dims.firstIndex(of: -1) {
                 let known = dims.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)

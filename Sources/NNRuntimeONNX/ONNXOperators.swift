@@ -6,6 +6,9 @@ struct ONNXCall {
     let node: ONNXNode
     let inputs: [ONNXValue?]
     let opset: Int
+    /// The batch running through a graph exported with a fixed batch of 1, when it is larger: shape
+    /// constants that spell that 1 (`Reshape` to `[1, 1280]`) stand for it.
+    var batch: Int? = nil
 
     func error(_ message: String) -> ONNXError {
         ONNXError("node '\(node.name)' (\(node.opType)): \(message)")

@@ -33,6 +33,17 @@ import TestSupport
         let maps = try Self.result(dir.appendingPathComponent("attribute"))
         #expect((maps["images"] as? [Any])?.count ?? (maps["images"] as? Int ?? 0) > 0)
 
+        let perturb = try #require(try Interp.parseAsRoot(["perturb"] + model + data + ["--limit", "4", "--attribution", "gradcam,random",
+                                                            "--percentiles", "10,50", "--out", dir.appendingPathComponent("perturb").path]) as? PerturbCommand)
+        try perturb.run()
+        #expect(try Self.result(dir.appendingPathComponent("perturb"))["images"] as? Int == 4)
+
+        let activations = try #require(try Interp.parseAsRoot(["activations"] + model + data + ["--layer", "/pw/Conv_output_0",
+                                                                "--out", dir.appendingPathComponent("pw.npy").path]) as? ActivationsCommand)
+        try activations.run()
+        let matrix: Tensor = try NPY.read(contentsOf: dir.appendingPathComponent("pw.npy"))
+        #expect(matrix.shape.last == 16, "the tensor name resolves to the pw conv's 16 channels, pooled per image")
+
         let dora = try #require(try Interp.parseAsRoot(["dora"] + model + ["--layer", "pw", "--neurons", "0-7", "--iters", "4",
                                                          "--out", dir.appendingPathComponent("dora").path]) as? DoraCommand)
         try dora.run()

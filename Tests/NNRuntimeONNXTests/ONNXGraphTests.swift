@@ -71,13 +71,18 @@ struct ONNXGraphTests {
         g.inputShape = [1, 2, 4, 4]
         g.floats("w", [3, 2, 3, 3], (0..<54).map { Float($0 % 7) / 7 - 0.4 })
         g.floats("fc", [5, 48], (0..<240).map { Float($0 % 11) / 11 - 0.5 })
-        g.ints("flat", [1, 48])
+        // Reshape to [4, 12] mixes the samples of a batch: only single-sample chunks keep them apart.
+        g.ints("flat", [4, 12])
+        g.ints("back", [1, 48])
         g.node("Conv", ["x", "w"], ["c"], name: "/conv/Conv", [GraphBuilder.attribute("pads", ints: [1, 1, 1, 1])])
         g.node("Relu", ["c"], ["r"], name: "/act/Relu")
-        g.node("Reshape", ["r", "flat"], ["f"], name: "/Reshape")
+        g.node("Reshape", ["r", "flat"], ["m"], name: "/Reshape")
+        g.node("Softmax", ["m"], ["s"], name: "/Softmax", [GraphBuilder.attribute("axis", int: 0)])
+        g.node("Reshape", ["s", "back"], ["f"], name: "/Reshape_1")
         g.node("Gemm", ["f", "fc"], ["y"], name: "/head/Gemm", [GraphBuilder.attribute("transB", int: 1)])
         let model = try g.model()
-        #expect(model.trunk == ["conv", "act", "Reshape", "head"])
+        #expect(!model.runsWholeBatches, "the softmax over rows ties the graph to batch 1")
+        #expect(model.trunk == ["conv", "act", "Reshape", "Softmax", "Reshape_1", "head"])
         #expect(try model.resolveLayer("r").path == "act", "tensor names resolve to their node's module")
         #expect(try model.resolveLayer("/act/Relu").path == "act")
         #expect(try model.resolveLayer("1", trunk: model.trunk).path == "act")
@@ -92,16 +97,37 @@ struct ONNXGraphTests {
             let single = withoutGradients { model(x.slice(axis: 0, start: i, end: i + 1)) }
             #expect(maxAbsDifference(single, batched.slice(axis: 0, start: i, end: i + 1)) < 1e-6)
         }
-        // d(sum of outputs)/d(act) through the captured tensor equals the head's column sums, per sample.
-        let tape = GradientTape()
-        let xs = tape.watch(x)
-        let (loss, captured) = tape.record { () -> (Tensor, Tensor) in
-            let (y, a) = capturingActivations(["act"]) { model(xs) }
-            return (y.sum(), a["act"]!)
+        // The gradient at the captured [3, …] tensor is, per sample, that of the sample run alone.
+        func activationGradient(_ input: Tensor) throws -> Tensor {
+            let tape = GradientTape()
+            let xs = tape.watch(input)
+            let (loss, captured) = tape.record { () -> (Tensor, Tensor) in
+                let (y, a) = capturingActivations(["act"]) { model(xs) }
+                return (y.sum(), a["act"]!)
+            }
+            return try #require(tape.gradient(of: loss)[captured])
         }
-        let dAct = try #require(tape.gradient(of: loss)[captured])
-        let fc = Tensor(shape: [5, 48], scalars: (0..<240).map { Float($0 % 11) / 11 - 0.5 }).sum(axes: [0])
-        #expect(maxAbsDifference(dAct.slice(axis: 0, start: 2, end: 3).reshaped([48]), fc) < 1e-5)
+        let batchGradient = try activationGradient(x)
+        let alone = try activationGradient(x.slice(axis: 0, start: 2, end: 3))
+        #expect(maxAbsValue(alone) > 0)
+        #expect(maxAbsDifference(batchGradient.slice(axis: 0, start: 2, end: 3), alone) < 1e-5)
+    }
+
+    /// A fixed batch of 1 that only a `Reshape` to `[1, 48]` spells out runs whole batches.
+    @Test func fixedBatchGraphsWithoutBatchSpecificOpsRunWhole() throws {
+        var g = GraphBuilder()
+        g.inputShape = [1, 2, 4, 4]
+        g.floats("w", [3, 2, 3, 3], (0..<54).map { Float($0 % 5) / 5 - 0.3 })
+        g.ints("flat", [1, 48])
+        g.node("Conv", ["x", "w"], ["c"], [GraphBuilder.attribute("pads", ints: [1, 1, 1, 1])])
+        g.node("Reshape", ["c", "flat"], ["y"])
+        let model = try g.model()
+        #expect(model.runsWholeBatches)
+        let x = Self.input([3, 2, 4, 4])
+        let y = withoutGradients { model(x) }
+        #expect(y.shape == [3, 48])
+        let last = withoutGradients { model(x.slice(axis: 0, start: 2, end: 3)) }
+        #expect(maxAbsDifference(last, y.slice(axis: 0, start: 2, end: 3)) < 1e-6)
     }
 
     /// Scope names give PyTorch module paths; single-node scopes are the node itself, and a scope

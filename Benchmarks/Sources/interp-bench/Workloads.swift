@@ -33,7 +33,7 @@ enum Workloads {
         (try? ModelLoader.load(model: "mobilenet_v2")) ?? ModelLoader.loadRandom("mobilenet_v2")
     }
 
-    static let all: [Workload] = models + layers + training + rdr + attribution
+    static let all: [Workload] = models + layers + training + rdr + attribution + onnx
 
     static let models: [Workload] = [
         Workload(id: "mobilenet_v2.forward.b16", summary: "MobileNetV2 inference, batch 16 at 224²",
@@ -52,21 +52,7 @@ enum Workloads {
             model.module.freeze()
             var gen = SeededGenerator(seed: 2)
             let x = Tensor.randn([16, 3, 224, 224], using: &gen)
-            return {
-                let tape = GradientTape()
-                let xs = tape.watch(x)
-                let objective = tape.record { () -> Tensor in
-                    let (_, acts) = capturingActivations(["features.18"]) { model.module(xs) }
-                    let a = acts["features.18"]!          // [16, 1280, 7, 7]
-                    // Image i maximises channel i: Σᵢ mean(a[i, i]).
-                    let mask = Tensor(shape: [16, 1280, 1, 1]) { m in
-                        m.initialize(repeating: 0)
-                        for i in 0..<16 { m[i * 1280 + i] = 1 }
-                    }
-                    return (a.mean(axes: [2, 3], keepDims: true) * mask).sum()
-                }
-                _ = tape.gradient(of: objective)[xs]
-            }
+            return { channelObjectiveGradient(model.module, x, layer: "features.18") }
         },
         Workload(id: "dora.sams_step.mobilenet_v2.b16",
                  summary: "one s-AMS step: Fourier images → transforms → MobileNetV2 features.18 → backward → clip → AdamW, 16 signals at 224²",
