@@ -50,6 +50,16 @@ struct ConvGeometry {
         wo = effW / sw + 1
     }
 
+    /// The output columns `ox` whose input column `ox·sw − pl + kj·dw` lies inside the row, for
+    /// kernel column `kj`: im2col copies them without a bounds test per element and zero-fills the rest.
+    @inline(__always)
+    func validColumns(_ kj: Int) -> Range<Int> {
+        let offset = kj * dw - pl                       // ix = ox·sw + offset
+        let lo = offset >= 0 ? 0 : (-offset + sw - 1) / sw
+        let hi = w - 1 - offset < 0 ? 0 : Swift.min(wo, (w - 1 - offset) / sw + 1)
+        return lo..<Swift.max(lo, hi)
+    }
+
     /// Unfolds the channels `[c0, c0 + cg)` of one sample (`src` points at the sample) into `col`.
     func im2col(_ src: UnsafePointer<Float>, channel c0: Int, into col: UnsafeMutablePointer<Float>) {
         for ci in 0..<cg {
@@ -57,15 +67,19 @@ struct ConvGeometry {
             for ki in 0..<kh {
                 for kj in 0..<kw {
                     let row = col + ((ci * kh + ki) * kw + kj) * p
+                    let valid = validColumns(kj), offset = kj * dw - pl
                     for oy in 0..<ho {
                         let iy = oy * sh - pt + ki * dh
                         let dst = row + oy * wo
-                        guard iy >= 0 && iy < h else { dst.update(repeating: 0, count: wo); continue }
-                        let line = plane + iy * w
-                        for ox in 0..<wo {
-                            let ix = ox * sw - pl + kj * dw
-                            dst[ox] = ix >= 0 && ix < w ? line[ix] : 0
+                        guard iy >= 0 && iy < h, !valid.isEmpty else { dst.update(repeating: 0, count: wo); continue }
+                        let line = plane + iy * w + offset
+                        if valid.lowerBound > 0 { dst.update(repeating: 0, count: valid.lowerBound) }
+                        if sw == 1 {
+                            (dst + valid.lowerBound).update(from: line + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ox in valid { dst[ox] = line[ox * sw] }
                         }
+                        if valid.upperBound < wo { (dst + valid.upperBound).update(repeating: 0, count: wo - valid.upperBound) }
                     }
                 }
             }
@@ -79,13 +93,15 @@ struct ConvGeometry {
             for ki in 0..<kh {
                 for kj in 0..<kw {
                     let row = col + ((ci * kh + ki) * kw + kj) * p
+                    let valid = validColumns(kj), offset = kj * dw - pl
                     for oy in 0..<ho {
                         let iy = oy * sh - pt + ki * dh
                         guard iy >= 0 && iy < h else { continue }
-                        let line = plane + iy * w, src = row + oy * wo
-                        for ox in 0..<wo {
-                            let ix = ox * sw - pl + kj * dw
-                            if ix >= 0 && ix < w { line[ix] += src[ox] }
+                        let line = plane + iy * w + offset, src = row + oy * wo
+                        if sw == 1 {
+                            for ox in valid { line[ox] += src[ox] }
+                        } else {
+                            for ox in valid { line[ox * sw] += src[ox] }
                         }
                     }
                 }
