@@ -91,7 +91,7 @@ public func affineWarp(_ x: Tensor, transforms: [AffineParameters], interpolatio
     var taps = [WarpTaps?](repeating: nil, count: n)
     taps.withUnsafeMutableBufferPointer { slots in
         let out = slots.baseAddress!
-        forEachWarpPlane(n) { i in
+        Parallel.forEach(n) { i in
             let origin: (y: Int, x: Int) = window?.origins[i] ?? (0, 0)
             out[i] = warpTaps(transforms[transforms.count == 1 ? 0 : i], height: h, width: w, interpolation: interpolation,
                               output: (oh, ow, origin.y, origin.x))
@@ -102,7 +102,7 @@ public func affineWarp(_ x: Tensor, transforms: [AffineParameters], interpolatio
     let out = Tensor(shape: [n, c, oh, ow]) { dst in
         x.withUnsafeBufferPointer { src in
             let (s0, d0) = (src.baseAddress!, dst.baseAddress!)
-            forEachWarpPlane(n * c) { q in
+            Parallel.forEach(n * c) { q in
                 let t = ready[q / c]
                 let (xs, ys) = (s0 + q * plane, d0 + q * outPlane)
                 if interpolation == .nearest {
@@ -124,7 +124,7 @@ public func affineWarp(_ x: Tensor, transforms: [AffineParameters], interpolatio
             g.withUnsafeBufferPointer { pg in
                 let (g0, d0) = (pg.baseAddress!, dx.baseAddress!)
                 // Each plane scatters only into its own plane, so planes run in parallel.
-                forEachWarpPlane(n * c) { q in
+                Parallel.forEach(n * c) { q in
                     let t = ready[q / c]
                     let (gs, ds) = (g0 + q * outPlane, d0 + q * plane)
                     if interpolation == .nearest {
@@ -147,16 +147,6 @@ public struct WarpWindow: Sendable {
     public var origins: [(y: Int, x: Int)]
     public init(height: Int, width: Int, origins: [(y: Int, x: Int)]) {
         (self.height, self.width, self.origins) = (height, width, origins)
-    }
-}
-
-/// Runs `body(plane)` for every image plane, on all cores.
-private func forEachWarpPlane(_ count: Int, _ body: (Int) -> Void) {
-    let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count)
-    guard workers > 1 else { for q in 0..<count { body(q) }; return }
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        var q = w
-        while q < count { body(q); q += workers }
     }
 }
 

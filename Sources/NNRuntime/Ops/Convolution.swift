@@ -53,12 +53,7 @@ struct ConvGeometry {
     /// The output columns `ox` whose input column `ox·sw − pl + kj·dw` lies inside the row, for
     /// kernel column `kj`: im2col copies them without a bounds test per element and zero-fills the rest.
     @inline(__always)
-    func validColumns(_ kj: Int) -> Range<Int> {
-        let offset = kj * dw - pl                       // ix = ox·sw + offset
-        let lo = offset >= 0 ? 0 : (-offset + sw - 1) / sw
-        let hi = w - 1 - offset < 0 ? 0 : Swift.min(wo, (w - 1 - offset) / sw + 1)
-        return lo..<Swift.max(lo, hi)
-    }
+    func validColumns(_ kj: Int) -> Range<Int> { validRange(outputs: wo, stride: sw, offset: kj * dw - pl, size: w) }
 
     /// Unfolds the channels `[c0, c0 + cg)` of one sample (`src` points at the sample) into `col`.
     func im2col(_ src: UnsafePointer<Float>, channel c0: Int, into col: UnsafeMutablePointer<Float>) {
@@ -121,17 +116,11 @@ func sampleWorkers(_ g: ConvGeometry) -> Int {
 /// workers used. With one worker, OpenBLAS keeps its own threading.
 @discardableResult
 func forEachSampleRange(_ g: ConvGeometry, _ body: (Range<Int>, Int) -> Void) -> Int {
-    let workers = sampleWorkers(g)
-    guard workers > 1 else { body(0..<g.n, 0); return 1 }
+    guard sampleWorkers(g) > 1 else { body(0..<g.n, 0); return 1 }
     let saved = Threading.threadCount
     Threading.setThreadCount(1)
     defer { Threading.setThreadCount(saved) }
-    let size = (g.n + workers - 1) / workers
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        let lo = w * size, hi = Swift.min(g.n, lo + size)
-        if lo < hi { body(lo..<hi, w) }
-    }
-    return workers
+    return Parallel.forEachRange(g.n, body)
 }
 
 /// 2-D convolution of `x` `[N, C, H, W]` with `weight` `[O, C/groups, kH, kW]` and optional `bias`

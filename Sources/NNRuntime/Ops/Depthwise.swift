@@ -8,33 +8,11 @@ import Foundation
 /// vectorises. Work is split across input channels (each with its output channels), so threads
 /// never write the same memory, also in the backward pass.
 
-/// For one tap offset along an axis: the output index range whose input `o·stride + offset` lies
-/// in `0..<size`.
-@inline(__always)
-private func validRange(outputs: Int, stride: Int, offset: Int, size: Int) -> Range<Int> {
-    // o·stride + offset ≥ 0  ⇔  o ≥ ⌈−offset / stride⌉;  o·stride + offset < size  ⇔  o ≤ ⌊(size − 1 − offset) / stride⌋
-    let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
-    let last = size - 1 - offset
-    let hi = last < 0 ? 0 : Swift.min(outputs, last / stride + 1)
-    return lo < hi ? lo..<hi : 0..<0
-}
-
-/// Runs `body(channel)` for every input channel, on all cores.
-@inline(__always)
-private func forEachChannel(_ count: Int, _ body: (Int) -> Void) {
-    let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count)
-    if workers <= 1 { for c in 0..<count { body(c) }; return }
-    DispatchQueue.concurrentPerform(iterations: workers) { t in
-        var c = t
-        while c < count { body(c); c += workers }
-    }
-}
-
 /// Forward: output channel `oc` reads input channel `oc / multiplier`.
 func depthwiseForward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                       _ y: UnsafeMutablePointer<Float>) {
     let mult = g.og
-    forEachChannel(g.c) { ic in
+    Parallel.forEach(g.c) { ic in
         for i in 0..<g.n {
             let plane = x + (i * g.c + ic) * g.h * g.w
             for m in 0..<mult {
@@ -71,7 +49,7 @@ func depthwiseBackward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ w: Unsafe
                        _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>?,
                        _ dw: UnsafeMutablePointer<Float>?) {
     let mult = g.og
-    forEachChannel(g.c) { ic in
+    Parallel.forEach(g.c) { ic in
         for i in 0..<g.n {
             let offset = (i * g.c + ic) * g.h * g.w
             let plane = x + offset

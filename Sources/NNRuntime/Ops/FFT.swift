@@ -73,7 +73,7 @@ public func irfft2(_ spectrum: Tensor, width: Int, normalization: FFTNormalizati
         spectrum.withUnsafeBufferPointer { src in
             let cpx = UnsafeRawPointer(src.baseAddress!).assumingMemoryBound(to: kiss_fft_cpx.self)
             let image0 = dst.baseAddress!
-            forEachPlaneRange(planes) { range in
+            Parallel.forEachRange(planes) { range, _ in
                 // kiss_fftr keeps scratch space in its plan, so every worker owns one.
                 let rowPlan = kiss_fftr_alloc(Int32(width), 1, nil, nil)!
                 let rows = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h * half)
@@ -109,7 +109,7 @@ private func rfft2Adjoint(_ g: Tensor, planes: Int, height h: Int, width: Int, c
         g.withUnsafeBufferPointer { pg in
             let out0 = UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: kiss_fft_cpx.self)
             let g0 = pg.baseAddress!
-            forEachPlaneRange(planes) { range in
+            Parallel.forEachRange(planes) { range, _ in
                 let rowPlan = kiss_fftr_alloc(Int32(width), 0, nil, nil)!
                 let rows = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h * half)
                 let column = UnsafeMutablePointer<kiss_fft_cpx>.allocate(capacity: h)
@@ -128,17 +128,6 @@ private func rfft2Adjoint(_ g: Tensor, planes: Int, height h: Int, width: Int, c
                 }
             }
         }
-    }
-}
-
-/// Runs `body` over contiguous ranges of the planes, one per core: the planes are independent.
-private func forEachPlaneRange(_ planes: Int, _ body: (Range<Int>) -> Void) {
-    let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, planes)
-    guard workers > 1 else { body(0..<planes); return }
-    let size = (planes + workers - 1) / workers
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        let lo = w * size, hi = Swift.min(planes, lo + size)
-        if lo < hi { body(lo..<hi) }
     }
 }
 

@@ -27,31 +27,40 @@ public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? =
     let s = stride ?? kernelSize
     let ho = poolOutputSize(h, kernel: kernelSize.0, stride: s.0, padding: padding.0, dilation: dilation.0, ceilMode: ceilMode, op: "maxPool2d")
     let wo = poolOutputSize(w, kernel: kernelSize.1, stride: s.1, padding: padding.1, dilation: dilation.1, ceilMode: ceilMode, op: "maxPool2d")
-    var argmax = [Int32](repeating: -1, count: planeCount * ho * wo)
+    // The winning position of each window, kept only when a gradient will be asked for.
+    let needArgmax = x.requiresGradient
+    var argmax = [Int32](repeating: -1, count: needArgmax ? planeCount * ho * wo : 0)
+    // Per output row and column, the kernel taps that land inside the input (padding never wins).
+    let rows = (0..<ho).map { oy in validRange(outputs: kernelSize.0, stride: dilation.0, offset: oy * s.0 - padding.0, size: h) }
+    let cols = (0..<wo).map { ox in validRange(outputs: kernelSize.1, stride: dilation.1, offset: ox * s.1 - padding.1, size: w) }
     let out = Tensor(shape: [x.shape[0], x.shape[1], ho, wo]) { dst in
-        x.withUnsafeBufferPointer { px in
-            for pl in 0..<planeCount {
-                let plane = px.baseAddress! + pl * h * w
-                for oy in 0..<ho {
-                    for ox in 0..<wo {
-                        var best = -Float.infinity, bi = -1
-                        for ki in 0..<kernelSize.0 {
-                            let iy = oy * s.0 - padding.0 + ki * dilation.0
-                            guard iy >= 0 && iy < h else { continue }
-                            for kj in 0..<kernelSize.1 {
-                                let ix = ox * s.1 - padding.1 + kj * dilation.1
-                                guard ix >= 0 && ix < w else { continue }
-                                let v = plane[iy * w + ix]
-                                if v > best || v.isNaN || bi < 0 { best = v; bi = iy * w + ix; if v.isNaN { break } }
+        x.withUnsafeBufferPointer { px in argmax.withUnsafeMutableBufferPointer { am in
+            let src = px.baseAddress!, ys = dst.baseAddress!, winners = needArgmax ? am.baseAddress : nil
+            Parallel.forEachRange(planeCount) { planes, _ in
+                for pl in planes {
+                    let plane = src + pl * h * w
+                    for oy in 0..<ho {
+                        let iy0 = oy * s.0 - padding.0
+                        for ox in 0..<wo {
+                            let ix0 = ox * s.1 - padding.1
+                            var best = -Float.infinity, bi = -1
+                            scan: for ki in rows[oy] {
+                                let line = (iy0 + ki * dilation.0) * w
+                                for kj in cols[ox] {
+                                    let index = line + ix0 + kj * dilation.1
+                                    let v = plane[index]
+                                    if v > best || bi < 0 { best = v; bi = index }
+                                    if v.isNaN { best = v; bi = index; break scan }
+                                }
                             }
+                            let o = (pl * ho + oy) * wo + ox
+                            ys[o] = best
+                            winners?[o] = Int32(bi)
                         }
-                        let o = (pl * ho + oy) * wo + ox
-                        dst[o] = best
-                        argmax[o] = Int32(bi)
                     }
                 }
             }
-        }
+        } }
     }
     return recordOp(.maxPool2d, inputs: [x], output: out) { g in
         [Tensor(shape: x.shape) { dx in

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Work split across the machine's cores, for kernels whose items (planes, channels, samples) are
+/// independent and never write the same memory.
+enum Parallel {
+    /// Runs `body(i)` for every `i` in `0..<count`, interleaved over the cores.
+    @inline(__always)
+    static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count)
+        guard workers > 1 else { for i in 0..<count { body(i) }; return }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < count { body(i); i += workers }
+        }
+    }
+
+    /// Runs `body(range, worker)` over contiguous ranges of `0..<count`, one per core (at most
+    /// `maxWorkers`); returns the number of workers used.
+    @discardableResult
+    static func forEachRange(_ count: Int, maxWorkers: Int = .max, _ body: (Range<Int>, Int) -> Void) -> Int {
+        let workers = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, count, maxWorkers))
+        guard workers > 1 else { body(0..<count, 0); return 1 }
+        let size = (count + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = w * size, hi = Swift.min(count, lo + size)
+            if lo < hi { body(lo..<hi, w) }
+        }
+        return workers
+    }
+}
+
+/// For one kernel tap along an axis: the output indices `o` whose input `o·stride + offset` lies in
+/// `0..<size`, so that convolution and pooling loops run without a bounds test per element.
+@inline(__always)
+func validRange(outputs: Int, stride: Int, offset: Int, size: Int) -> Range<Int> {
+    // o·stride + offset ≥ 0  ⇔  o ≥ ⌈−offset / stride⌉;  o·stride + offset < size  ⇔  o ≤ ⌊(size − 1 − offset) / stride⌋
+    let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+    let last = size - 1 - offset
+    let hi = last < 0 ? 0 : Swift.min(outputs, last / stride + 1)
+    return lo < hi ? lo..<hi : 0..<0
+}
