@@ -33,12 +33,19 @@ public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? =
     // Per output row and column, the kernel taps that land inside the input (padding never wins).
     let rows = (0..<ho).map { oy in validRange(outputs: kernelSize.0, stride: dilation.0, offset: oy * s.0 - padding.0, size: h) }
     let cols = (0..<wo).map { ox in validRange(outputs: kernelSize.1, stride: dilation.1, offset: ox * s.1 - padding.1, size: w) }
+    // The common 2×2, stride-2 window without padding (VGG, the MNIST CNN) gets a branch-light loop.
+    let isPlain2x2 = kernelSize == (2, 2) && s == (2, 2) && padding == (0, 0) && dilation == (1, 1)
+        && 2 * ho <= h && 2 * wo <= w
     let out = Tensor(shape: [x.shape[0], x.shape[1], ho, wo]) { dst in
         x.withUnsafeBufferPointer { px in argmax.withUnsafeMutableBufferPointer { am in
             let src = px.baseAddress!, ys = dst.baseAddress!, winners = needArgmax ? am.baseAddress : nil
             Parallel.forEachRange(planeCount) { planes, _ in
                 for pl in planes {
                     let plane = src + pl * h * w
+                    if isPlain2x2 {
+                        maxPool2x2(plane, w: w, into: ys + pl * ho * wo, winners: winners.map { $0 + pl * ho * wo }, ho: ho, wo: wo)
+                        continue
+                    }
                     for oy in 0..<ho {
                         let iy0 = oy * s.0 - padding.0
                         for ox in 0..<wo {
@@ -74,6 +81,30 @@ public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? =
                 }
             }
         }]
+    }
+}
+
+/// One plane of 2×2, stride-2 max pooling: the first maximum in row-major order wins, and a NaN
+/// wins over numbers (PyTorch's rule), as in the general loop.
+@inline(__always)
+private func maxPool2x2(_ plane: UnsafePointer<Float>, w: Int, into y: UnsafeMutablePointer<Float>,
+                        winners: UnsafeMutablePointer<Int32>?, ho: Int, wo: Int) {
+    for oy in 0..<ho {
+        let r0 = plane + 2 * oy * w, r1 = r0 + w
+        let out = y + oy * wo
+        for ox in 0..<wo {
+            let j = 2 * ox
+            let base = 2 * oy * w + j
+            var best = r0[j], bi = base
+            @inline(__always) func visit(_ v: Float, _ index: Int) {
+                if !best.isNaN && (v > best || v.isNaN) { best = v; bi = index }
+            }
+            visit(r0[j + 1], base + 1)
+            visit(r1[j], base + w)
+            visit(r1[j + 1], base + w + 1)
+            out[ox] = best
+            winners?[oy * wo + ox] = Int32(bi)
+        }
     }
 }
 
