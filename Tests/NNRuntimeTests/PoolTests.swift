@@ -10,6 +10,27 @@ import TestSupport
     /// 0…24 as a 5×5 plane.
     let grid5 = Tensor.arange(0, 25).reshaped([1, 1, 5, 5])
 
+    /// The 2×2 stride-2 path: ties go to the first position in row-major order, a NaN wins (and the
+    /// first NaN keeps the gradient), as PyTorch's `max_pool2d` decides.
+    @Test func twoByTwoTiesAndNaN() {
+        let x = Tensor(shape: [1, 1, 2, 4], scalars: [1, 3, 2, .nan, 3, 0, 5, .nan])
+        let tape = GradientTape()
+        let xs = tape.watch(x)
+        let y = tape.record { maxPool2d(xs, kernelSize: (2, 2)) }
+        #expect(y.scalars[0] == 3 && y.scalars[1].isNaN)
+        // The first NaN of the second window (index 3) is the winner.
+        let withNaN = tape.record { (y * Tensor(shape: [1, 1, 1, 2], scalars: [0, 1])).sum() }
+        #expect(tape.gradient(of: withNaN)[xs]!.scalars.enumerated().filter { $0.element != 0 }.map(\.offset) == [3])
+        let tape2 = GradientTape()
+        let x2 = tape2.watch(Tensor(shape: [1, 1, 2, 4], scalars: [1, 3, 2, 7, 3, 0, 5, 7]))
+        let y2 = tape2.record { maxPool2d(x2, kernelSize: (2, 2)).sum() }
+        #expect(tape2.gradient(of: y2)[x2]!.scalars == [0, 1, 0, 1, 0, 0, 0, 0])
+        let tape3 = GradientTape()
+        let x3 = tape3.watch(x)
+        let y3 = tape3.record { (maxPool2d(x3, kernelSize: (2, 2)) * Tensor(shape: [1, 1, 1, 2], scalars: [1, 0])).sum() }
+        #expect(tape3.gradient(of: y3)[x3]!.scalars == [0, 1, 0, 0, 0, 0, 0, 0])
+    }
+
     @Test func ceilModeDropsAWindowThatWouldStartInTheRightPadding() {
         // k3 s3 p1 on 5: ceil((5 + 2 − 3)/3) + 1 = 3, but window 2 would start at 3·2 − 1 = 5, in
         // the right padding, so PyTorch keeps 2. Windows cover rows/cols −1…1 and 2…4.
