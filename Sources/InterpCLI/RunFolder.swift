@@ -57,6 +57,16 @@ struct RunFolder {
             .write(to: file(name), options: .atomic)
     }
 
+    /// Rewrites the lines file `name` (if present) keeping the lines `keep` accepts.
+    func keepLines(of name: String, _ keep: (String) -> Bool) throws {
+        let u = file(name)
+        guard let text = try? String(contentsOf: u, encoding: .utf8) else { return }
+        let lines = text.split(separator: "\n").map(String.init)
+        let kept = lines.filter(keep)
+        guard kept.count != lines.count else { return }
+        try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: u, options: .atomic)
+    }
+
     func appendLine(_ line: String, to name: String) throws {
         let u = file(name)
         if !FileManager.default.fileExists(atPath: u.path) { try Data().write(to: u) }

@@ -53,6 +53,10 @@ struct TrainCommand: ParsableCommand {
                 try trainer.restore(try SafeTensors.read(contentsOf: checkpointURL).tensors)
                 FileHandle.standardError.write(Data("train: resuming \(folder.url.path) after epoch \(trainer.completedEpochs)\n".utf8))
             }
+            // A run killed between an epoch's history line and its checkpoint retrains that epoch: drop its line.
+            try folder.keepLines(of: "history.jsonl") { line in
+                ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["epoch"] as? Int ?? .max <= trainer.completedEpochs
+            }
             let start = Date()
             let modelURL = folder.file("model.safetensors")
             try trainer.fit(train: splits.train, val: splits.val, progress: { b, n, loss in
@@ -61,8 +65,9 @@ struct TrainCommand: ParsableCommand {
                 ProgressBar(label: "epoch \(report.epoch)/\(epochs)").finish(String(format: "loss %.4f  train acc %.4f  val acc %.4f  lr %.2g  %.1fs%@",
                     report.trainLoss, report.trainAccuracy, report.valAccuracy, report.learningRate, report.seconds, isBest ? "  (best)" : ""))
                 if isBest { try ModelLoader.save(loaded, to: modelURL) }
-                try SafeTensors.write(checkpoint, to: checkpointURL)
+                // History first: a kill between the two leaves a line that the resumed run drops and retrains.
                 try folder.appendLine(String(decoding: try JSONEncoder().encode(report), as: UTF8.self), to: "history.jsonl")
+                try SafeTensors.write(checkpoint, to: checkpointURL)
             }
             // Report with the best-validation weights.
             let best = try ModelLoader.load(model: modelURL.path)

@@ -53,16 +53,7 @@ struct ONNXErrorTests {
                                      ("/etc/passwd", "must be a relative path inside the model's folder"),
                                      ("missing.bin", "which is not beside the model")] {
             var g = GraphBuilder()
-            var t = Onnx_TensorProto()
-            t.name = "bias"
-            t.dims = [2]
-            t.dataType = 1
-            t.dataLocation = .external
-            var entry = Onnx_StringStringEntryProto()
-            entry.key = "location"
-            entry.value = location
-            t.externalData = [entry]
-            g.initializers = [t]
+            g.externalFloats("bias", [2], [("location", location)])
             g.node("Add", ["x", "bias"], ["y"])
             let url = try g.write()
             let message = Self.error { try ONNXGraph.read(contentsOf: url) }
@@ -72,15 +63,7 @@ struct ONNXErrorTests {
 
     @Test func truncatedExternalDataIsReported() throws {
         var g = GraphBuilder()
-        var t = Onnx_TensorProto()
-        t.name = "bias"
-        t.dims = [4]
-        t.dataType = 1
-        t.dataLocation = .external
-        t.externalData = [("location", "w.bin"), ("offset", "8"), ("length", "16")].map {
-            var e = Onnx_StringStringEntryProto(); e.key = $0.0; e.value = $0.1; return e
-        }
-        g.initializers = [t]
+        g.externalFloats("bias", [4], [("location", "w.bin"), ("offset", "8"), ("length", "16")])
         g.node("Add", ["x", "bias"], ["y"])
         let url = try g.write()
         try Data(count: 12).write(to: url.deletingLastPathComponent().appendingPathComponent("w.bin"))

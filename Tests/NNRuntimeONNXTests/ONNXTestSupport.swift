@@ -83,6 +83,17 @@ struct GraphBuilder {
         initializers.append(t)
     }
 
+    /// A float initializer whose data lives in an external file, described by `entries`.
+    mutating func externalFloats(_ name: String, _ shape: [Int64], _ entries: [(String, String)]) {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dims = shape
+        t.dataType = 1
+        t.dataLocation = .external
+        t.externalData = entries.map { var e = Onnx_StringStringEntryProto(); e.key = $0.0; e.value = $0.1; return e }
+        initializers.append(t)
+    }
+
     mutating func ints(_ name: String, _ values: [Int64]) {
         var t = Onnx_TensorProto()
         t.name = name

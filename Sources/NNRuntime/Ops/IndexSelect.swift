@@ -7,8 +7,14 @@ extension Tensor {
     /// input slice it came from (`index_add`), so repeated indices accumulate.
     public func indexSelect(axis: Int, indices: [Int]) -> Tensor {
         let a = ShapeUtil.normalize(axis: axis, rank: rank, op: "indexSelect")
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < shape[a] }, "indexSelect: indices must lie in 0..<\(shape[a])")
+        return selecting(axis: a, indices: indices, op: .indexSelect)
+    }
+
+    /// The selection behind ``indexSelect(axis:indices:)`` and ``slice(axis:start:end:step:)``,
+    /// recorded as `op`; `axis` is normalised and `indices` are in range.
+    func selecting(axis a: Int, indices: [Int], op: OpKind) -> Tensor {
         let n = shape[a]
-        precondition(indices.allSatisfy { $0 >= 0 && $0 < n }, "indexSelect: indices must lie in 0..<\(n)")
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
         var outShape = shape
         outShape[a] = indices.count
@@ -24,7 +30,7 @@ extension Tensor {
             }
         }
         let inShape = shape
-        return recordOp(.indexSelect, inputs: [self], output: out) { g in
+        return recordOp(op, inputs: [self], output: out) { g in
             [Tensor(shape: inShape) { dst in
                 dst.initialize(repeating: 0)
                 g.withUnsafeBufferPointer { src in

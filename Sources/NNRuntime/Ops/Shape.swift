@@ -90,34 +90,7 @@ extension Tensor {
         let n = shape[a]
         let lo = Swift.min(Swift.max(start < 0 ? start + n : start, 0), n)
         let hi = Swift.min(Swift.max((end ?? n) < 0 ? (end ?? n) + n : (end ?? n), lo), n)
-        let m = (hi - lo + step - 1) / step
-        let inner = shape[(a + 1)...].reduce(1, *), outer = shape[..<a].reduce(1, *)
-        var outShape = shape
-        outShape[a] = m
-        let out = Tensor(shape: outShape) { dst in
-            withUnsafeBufferPointer { src in
-                for o in 0..<outer {
-                    for k in 0..<m {
-                        let s = (o * n + lo + k * step) * inner, d = (o * m + k) * inner
-                        for j in 0..<inner { dst[d + j] = src[s + j] }
-                    }
-                }
-            }
-        }
-        let inShape = shape
-        return recordOp(.slice, inputs: [self], output: out) { g in
-            [Tensor(shape: inShape) { dst in
-                dst.initialize(repeating: 0)
-                g.withUnsafeBufferPointer { pg in
-                    for o in 0..<outer {
-                        for k in 0..<m {
-                            let s = (o * m + k) * inner, d = (o * n + lo + k * step) * inner
-                            for j in 0..<inner { dst[d + j] = pg[s + j] }
-                        }
-                    }
-                }
-            }]
-        }
+        return selecting(axis: a, indices: Array(Swift.stride(from: lo, to: hi, by: step)), op: .slice)
     }
 
     /// The `i`-th entry along axis 0, without that axis (`x[i]`).
