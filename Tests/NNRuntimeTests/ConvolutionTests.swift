@@ -51,6 +51,10 @@ let convCases: [ConvCase] = [
     ConvCase(name: "depthwise", input: [2, 3, 6, 5], outChannels: 3, kernel: (3, 3), stride: (2, 1), padding: .symmetric(1, 1), groups: 3),
     ConvCase(name: "depthwise multiplier 2", input: [1, 2, 5, 5], outChannels: 4, kernel: (3, 3), padding: .same, groups: 2),
     ConvCase(name: "pointwise 1x1", input: [2, 4, 3, 3], outChannels: 5, kernel: (1, 1)),
+    // Seven and five images: uneven sample ranges across the workers.
+    ConvCase(name: "seven samples, groups 2, stride 2", input: [7, 4, 5, 5], outChannels: 4, kernel: (3, 3), stride: (2, 2),
+             padding: .symmetric(1, 1), groups: 2),
+    ConvCase(name: "five samples 1x1", input: [5, 3, 4, 4], outChannels: 2, kernel: (1, 1)),
     ConvCase(name: "1x1 stride 2", input: [1, 3, 5, 5], outChannels: 2, kernel: (1, 1), stride: (2, 2), bias: false),
 ]
 
