@@ -30,9 +30,8 @@ public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? =
     // The winning position of each window, kept only when a gradient will be asked for.
     let needArgmax = x.requiresGradient
     var argmax = [Int32](repeating: -1, count: needArgmax ? planeCount * ho * wo : 0)
-    // Per output row and column, the kernel taps that land inside the input (padding never wins).
+    // Per output row, the kernel rows that land inside the input (padding never wins).
     let rows = (0..<ho).map { oy in validRange(outputs: kernelSize.0, stride: dilation.0, offset: oy * s.0 - padding.0, size: h) }
-    let cols = (0..<wo).map { ox in validRange(outputs: kernelSize.1, stride: dilation.1, offset: ox * s.1 - padding.1, size: w) }
     // The common 2×2, stride-2 window without padding (VGG, the MNIST CNN) gets a branch-light loop.
     let isPlain2x2 = kernelSize == (2, 2) && s == (2, 2) && padding == (0, 0) && dilation == (1, 1)
         && 2 * ho <= h && 2 * wo <= w
@@ -40,30 +39,45 @@ public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? =
         x.withUnsafeBufferPointer { px in argmax.withUnsafeMutableBufferPointer { am in
             let src = px.baseAddress!, ys = dst.baseAddress!, winners = needArgmax ? am.baseAddress : nil
             Parallel.forEachRange(planeCount) { planes, _ in
+                // A row of running maxima, updated tap by tap in the window's row-major order, so each
+                // inner loop runs along an output row without bounds tests.
+                let index = UnsafeMutablePointer<Int32>.allocate(capacity: wo)
+                defer { index.deallocate() }
                 for pl in planes {
                     let plane = src + pl * h * w
-                    if isPlain2x2 {
+                    if isPlain2x2 && winners != nil {
                         maxPool2x2(plane, w: w, into: ys + pl * ho * wo, winners: winners.map { $0 + pl * ho * wo }, ho: ho, wo: wo)
                         continue
                     }
                     for oy in 0..<ho {
-                        let iy0 = oy * s.0 - padding.0
-                        for ox in 0..<wo {
-                            let ix0 = ox * s.1 - padding.1
-                            var best = -Float.infinity, bi = -1
-                            scan: for ki in rows[oy] {
-                                let line = (iy0 + ki * dilation.0) * w
-                                for kj in cols[ox] {
-                                    let index = line + ix0 + kj * dilation.1
-                                    let v = plane[index]
-                                    if v > best || bi < 0 { best = v; bi = index }
-                                    if v.isNaN { best = v; bi = index; break scan }
+                        let best = ys + (pl * ho + oy) * wo
+                        best.update(repeating: -.infinity, count: wo)
+                        index.update(repeating: -1, count: wo)
+                        for ki in rows[oy] {
+                            let iy = oy * s.0 - padding.0 + ki * dilation.0
+                            for kj in 0..<kernelSize.1 {
+                                let offset = kj * dilation.1 - padding.1
+                                let line = iy * w + offset
+                                let columns = validRange(outputs: wo, stride: s.1, offset: offset, size: w)
+                                guard winners != nil else {
+                                    // Without a gradient only the value matters: a select the compiler vectorises.
+                                    for ox in columns {
+                                        let v = plane[line + ox * s.1], b = best[ox]
+                                        best[ox] = v > b || v != v ? v : b
+                                    }
+                                    continue
+                                }
+                                for ox in columns {
+                                    let v = plane[line + ox * s.1], b = best[ox]
+                                    // The first maximum wins; a NaN wins over numbers, and the first NaN stays.
+                                    if index[ox] < 0 || (!b.isNaN && (v > b || v.isNaN)) {
+                                        best[ox] = v
+                                        index[ox] = Int32(line + ox * s.1)
+                                    }
                                 }
                             }
-                            let o = (pl * ho + oy) * wo + ox
-                            ys[o] = best
-                            winners?[o] = Int32(bi)
                         }
+                        winners.map { ($0 + (pl * ho + oy) * wo).update(from: index, count: wo) }
                     }
                 }
             }
