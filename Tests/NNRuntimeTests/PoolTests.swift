@@ -31,6 +31,23 @@ import TestSupport
         #expect(tape3.gradient(of: y3)[x3]!.scalars == [0, 1, 0, 0, 0, 0, 0, 0])
     }
 
+    /// Without a gradient, max pooling takes its select-only path: the same values, NaN included.
+    @Test func valuesWithAndWithoutGradientAgree() {
+        var gen = SeededGenerator(seed: 3)
+        var values = Tensor.randn([2, 3, 9, 8], using: &gen).scalars
+        values[5] = .nan
+        values[77] = -.infinity
+        let x = Tensor(shape: [2, 3, 9, 8], scalars: values)
+        for (k, s, p, ceil) in [((3, 3), (2, 2), (1, 1), false), ((2, 2), (2, 2), (0, 0), false), ((3, 2), (2, 1), (1, 0), true)] {
+            let plain = withoutGradients { maxPool2d(x, kernelSize: k, stride: s, padding: p, ceilMode: ceil) }
+            let tape = GradientTape()
+            let traced = tape.record { maxPool2d(tape.watch(x), kernelSize: k, stride: s, padding: p, ceilMode: ceil) }
+            #expect(plain.shape == traced.shape)
+            #expect(zip(plain.scalars, traced.scalars).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+            #expect(plain.scalars.contains { $0.isNaN })
+        }
+    }
+
     @Test func ceilModeDropsAWindowThatWouldStartInTheRightPadding() {
         // k3 s3 p1 on 5: ceil((5 + 2 − 3)/3) + 1 = 3, but window 2 would start at 3·2 − 1 = 5, in
         // the right padding, so PyTorch keeps 2. Windows cover rows/cols −1…1 and 2…4.
