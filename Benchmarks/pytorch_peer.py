@@ -222,6 +222,26 @@ WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_inpu
 for name, (shape, out, k, groups) in LAYERS.items():
     WORKLOADS[name + ".fwd"] = conv_layer(shape, out, k, groups, False)
     WORKLOADS[name + ".bwd"] = conv_layer(shape, out, k, groups, True)
+def status_mb(field):
+    """A field of /proc/self/status (VmRSS, VmHWM) in MB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak_rss():
+    """Resets the peak RSS to the current RSS (Linux /proc/self/clear_refs) and returns the current RSS,
+    so that the timed steps' peak above it is what they need, as interp-bench measures its own side."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    return status_mb("VmRSS")
+
+
 results = {}
 for wid in args.workloads or list(WORKLOADS):
     if wid not in WORKLOADS:
@@ -229,11 +249,13 @@ for wid in args.workloads or list(WORKLOADS):
     step = WORKLOADS[wid]()
     for _ in range(args.warmup):
         step()
+    baseline = reset_peak_rss()
     times = []
     for _ in range(args.runs):
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
     results[wid] = dict(median_s=statistics.median(times), runs=times,
-                        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                        step_memory_mb=status_mb("VmHWM") - baseline)
 json.dump(results, sys.stdout)

@@ -41,6 +41,9 @@ struct Bench: ParsableCommand {
             FileHandle.standardError.write(Data("interp-bench: \(w.id) (ours)…\n".utf8))
             let step = try w.prepare()
             for _ in 0..<warmup { step() }
+            // Memory the timed steps need above what the process holds after warm-up: the peak is
+            // reset here (Linux /proc/self/clear_refs), exactly as the peer script does.
+            let baseline = ResidentMemory.resetPeak()
             var times: [Double] = []
             for _ in 0..<runs {
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -49,10 +52,14 @@ struct Bench: ParsableCommand {
             }
             let ours = median(times)
             let flops = w.flops(ours)
-            results.append(["workload": w.id, "ours_s": ours, "ours_p90_s": percentile(times, 0.9),
-                            "gflops": flops / ours / 1e9, "peak_rss_mb": peakRSSMegabytes()])
+            var result: [[String: Any]] = [["workload": w.id, "ours_s": ours, "ours_p90_s": percentile(times, 0.9),
+                                            "gflops": flops / ours / 1e9, "peak_rss_mb": peakRSSMegabytes(),
+                                            "step_memory_mb": ResidentMemory.peakMegabytes() - baseline]]
+            // The peer runs right after, so both sides see the machine in the same state: this
+            // shared 2-core machine's speed drifts by tens of percent over minutes.
+            if !noPytorch { try addPeer(&result) }
+            results += result
         }
-        if !noPytorch { try addPeer(&results) }
         report(results)
         if !noRecord { try record(results) }
     }
@@ -81,6 +88,7 @@ struct Bench: ParsableCommand {
             guard let r = peer[results[i]["workload"] as! String], let t = r["median_s"] as? Double else { continue }
             results[i]["pytorch_s"] = t
             results[i]["pytorch_peak_rss_mb"] = r["peak_rss_mb"]
+            results[i]["pytorch_step_memory_mb"] = r["step_memory_mb"]
             results[i]["ratio"] = (results[i]["ours_s"] as! Double) / t
         }
     }
@@ -91,12 +99,14 @@ struct Bench: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("workload                               ours (s)  pytorch (s)  ratio  GFLOP/s  peak RSS (MB)")
+        print("workload                               ours (s)  pytorch (s)  ratio  GFLOP/s  step MB ours / pytorch")
         for r in results {
             let id = (r["workload"] as! String).padding(toLength: 38, withPad: " ", startingAt: 0)
             let pt = (r["pytorch_s"] as? Double).map { String(format: "%11.3f", $0) } ?? "          –"
             let ratio = (r["ratio"] as? Double).map { String(format: "%6.2f", $0) } ?? "     –"
-            print("\(id) \(String(format: "%8.3f", r["ours_s"] as! Double))  \(pt)  \(ratio)  \(String(format: "%7.1f", r["gflops"] as! Double))  \(String(format: "%13.0f", r["peak_rss_mb"] as! Double))")
+            let memory = String(format: "%7.0f", r["step_memory_mb"] as? Double ?? 0)
+                + ((r["pytorch_step_memory_mb"] as? Double).map { String(format: " / %.0f", $0) } ?? " / –")
+            print("\(id) \(String(format: "%8.3f", r["ours_s"] as! Double))  \(pt)  \(ratio)  \(String(format: "%7.1f", r["gflops"] as! Double))  \(memory)")
         }
     }
 
@@ -135,6 +145,24 @@ func percentile(_ xs: [Double], _ q: Double) -> Double {
     let pos = q * Double(s.count - 1)
     let lo = Int(pos.rounded(.down)), hi = Int(pos.rounded(.up))
     return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+}
+
+/// Resident memory from /proc/self/status, with the peak reset through /proc/self/clear_refs.
+enum ResidentMemory {
+    /// Resets the peak (VmHWM) to the current RSS and returns the current RSS in MB.
+    static func resetPeak() -> Double {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+        return field("VmRSS")
+    }
+
+    static func peakMegabytes() -> Double { field("VmHWM") }
+
+    private static func field(_ name: String) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first { !$0.isEmpty } ?? "") else { return 0 }
+        return kb / 1024
+    }
 }
 
 func peakRSSMegabytes() -> Double {
