@@ -27,6 +27,33 @@ import TestSupport
         #expect(m.variance(axes: [1], unbiased: false).scalars.map { ($0 * 3).rounded() } == [2, 2])
     }
 
+    /// Products large enough to be split across the cores (by rows when m ≥ n, else by columns),
+    /// with every transpose, against a plain triple loop; and the gradients, which use the split too.
+    @Test(arguments: [(300, 70, 64), (40, 80, 400)])
+    func largeProductsSplitAcrossCoresMatchTheLoop(_ m: Int, _ k: Int, _ n: Int) {
+        var gen = SeededGenerator(seed: 9)
+        let a = Tensor.randn([m, k], using: &gen), b = Tensor.randn([k, n], using: &gen)
+        func reference(_ x: Tensor, _ y: Tensor) -> [Float] {
+            let (xs, ys) = (x.scalars, y.scalars)
+            let (rows, inner, cols) = (x.shape[0], x.shape[1], y.shape[1])
+            return (0..<(rows * cols)).map { index in
+                let (i, j) = (index / cols, index % cols)
+                return Float((0..<inner).reduce(0.0) { $0 + Double(xs[i * inner + $1]) * Double(ys[$1 * cols + j]) })
+            }
+        }
+        #expect(zip(matmul(a, b).scalars, reference(a, b)).allSatisfy { Swift.abs($0 - $1) < 1e-3 })
+        let tape = GradientTape()
+        let (xa, xb) = (tape.watch(a), tape.watch(b))
+        let loss = tape.record { matmul(xa, xb).sum() }
+        let grads = tape.gradient(of: loss)
+        // d/dA Σ AB = 1·Bᵀ: row i of dA is the row sums of B, the same for every i.
+        let rowSums = (0..<k).map { r in (0..<n).reduce(Float(0)) { $0 + b.scalars[r * n + $1] } }
+        #expect(zip(grads[xa]!.scalars, (0..<(m * k)).map { rowSums[$0 % k] }).allSatisfy { Swift.abs($0 - $1) < 1e-3 })
+        // d/dB Σ AB = Aᵀ·1 (a transposed-A product): row r of dB is column r's sum of A.
+        let columnSums = (0..<k).map { r in (0..<m).reduce(Float(0)) { $0 + a.scalars[$1 * k + r] } }
+        #expect(zip(grads[xb]!.scalars, (0..<(k * n)).map { columnSums[$0 / n] }).allSatisfy { Swift.abs($0 - $1) < 1e-3 })
+    }
+
     @Test func indexSelectPicksAndAccumulates() {
         // m = [[1, 2, 3], [4, 5, 6]]: columns 2, 0, 2.
         let picked = m.indexSelect(axis: 1, indices: [2, 0, 2])

@@ -107,20 +107,16 @@ struct ConvGeometry {
 
 /// Workers for the sample loop: one per core when the batch has a sample for each, else one.
 func sampleWorkers(_ g: ConvGeometry) -> Int {
-    Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, g.n))
+    Swift.max(1, Swift.min(Parallel.workerCount, g.n))
 }
 
-/// Runs `body(samples, worker)` over contiguous ranges of the batch, one per core, with OpenBLAS
-/// single-threaded inside: each core runs its own im2col and sgemm instead of one core preparing
-/// columns while OpenBLAS's pool threads spin waiting for the next product. Returns the number of
-/// workers used. With one worker, OpenBLAS keeps its own threading.
+/// Runs `body(samples, worker)` over contiguous ranges of the batch, one per core: each core runs
+/// its own im2col and sgemm instead of one core preparing columns while others wait for the next
+/// product. Returns the number of workers used. With one worker (a batch of one), the products
+/// themselves are split across the cores (see `sgemm`).
 @discardableResult
 func forEachSampleRange(_ g: ConvGeometry, _ body: (Range<Int>, Int) -> Void) -> Int {
-    guard sampleWorkers(g) > 1 else { body(0..<g.n, 0); return 1 }
-    let saved = Threading.threadCount
-    Threading.setThreadCount(1)
-    defer { Threading.setThreadCount(saved) }
-    return Parallel.forEachRange(g.n, body)
+    Parallel.forEachRange(g.n, body)
 }
 
 /// 2-D convolution of `x` `[N, C, H, W]` with `weight` `[O, C/groups, kH, kW]` and optional `bias`

@@ -1,3 +1,4 @@
+import Foundation
 import CBLAS
 
 /// Matrix products through OpenBLAS `cblas_sgemm`, the machine's fastest kernel, and the `linear`
@@ -13,9 +14,28 @@ func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMuta
         if beta == 0 { c.update(repeating: 0, count: m * n) }
         return
     }
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k),
-                b, Int32(transposeB ? k : n), beta, c, Int32(n))
+    let (lda, ldb) = (Int32(transposeA ? m : k), Int32(transposeB ? k : n))
+    let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+    Threading.configure()
+    // OpenBLAS runs single-threaded; a large product is split into blocks of rows (or of columns)
+    // across the cores here, so no OpenBLAS thread ever spins beside the runtime's own workers.
+    let workers = m * n * k >= 1 << 20 ? Parallel.workerCount : 1
+    if workers > 1 && Swift.max(m, n) >= 2 * workers {
+        let splitRows = m >= n
+        Parallel.forEachRange(splitRows ? m : n) { range, _ in
+            if splitRows {
+                let aBlock = transposeA ? a + range.lowerBound : a + range.lowerBound * k
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(range.count), Int32(n), Int32(k), alpha, aBlock, lda,
+                            b, ldb, beta, c + range.lowerBound * n, Int32(n))
+            } else {
+                let bBlock = transposeB ? b + range.lowerBound * k : b + range.lowerBound
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(range.count), Int32(k), alpha, a, lda,
+                            bBlock, ldb, beta, c + range.lowerBound, Int32(n))
+            }
+        }
+        return
+    }
+    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, Int32(n))
 }
 
 /// `a · b` with optional transposes, no gradient (the VJPs use it).
@@ -84,13 +104,28 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
     }
 }
 
-/// Threads used by OpenBLAS's kernels (matrix products and convolutions). The default is the
+/// Threads of the runtime's kernels: matrix products (split into blocks here, with OpenBLAS
+/// itself single-threaded), convolutions, pooling, FFTs and warps. The default is the
 /// `OPENBLAS_NUM_THREADS` environment variable or the core count.
 public enum Threading {
+    nonisolated(unsafe) private static var count: Int = {
+        if let text = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"], let n = Int(text), n >= 1 { return n }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }()
+    nonisolated(unsafe) private static var configured = false
+
     public static func setThreadCount(_ n: Int) {
         precondition(n >= 1, "Threading.setThreadCount: need at least one thread, got \(n)")
-        openblas_set_num_threads(Int32(n))
+        count = n
     }
 
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    public static var threadCount: Int { count }
+
+    /// Makes OpenBLAS single-threaded, once: its pool threads would otherwise spin beside ours.
+    @inline(__always)
+    static func configure() {
+        guard !configured else { return }
+        configured = true
+        openblas_set_num_threads(1)
+    }
 }

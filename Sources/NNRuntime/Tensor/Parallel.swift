@@ -1,13 +1,21 @@
 import Foundation
 
-/// Work split across the machine's cores, for kernels whose items (planes, channels, samples) are
-/// independent and never write the same memory.
+/// Work split across the machine's cores (``Threading/threadCount``), for kernels whose items
+/// (planes, channels, samples, column blocks of a product) are independent and never write the
+/// same memory. Regions do not nest: inside one, work runs on the calling worker.
 enum Parallel {
+    /// Greater than zero while workers of a region run.
+    nonisolated(unsafe) static var depth = 0
+
+    static var workerCount: Int { depth > 0 ? 1 : Threading.threadCount }
+
     /// Runs `body(i)` for every `i` in `0..<count`, interleaved over the cores.
     @inline(__always)
     static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count)
+        let workers = Swift.min(workerCount, count)
         guard workers > 1 else { for i in 0..<count { body(i) }; return }
+        depth += 1
+        defer { depth -= 1 }
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
             while i < count { body(i); i += workers }
@@ -18,8 +26,10 @@ enum Parallel {
     /// `maxWorkers`); returns the number of workers used.
     @discardableResult
     static func forEachRange(_ count: Int, maxWorkers: Int = .max, _ body: (Range<Int>, Int) -> Void) -> Int {
-        let workers = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, count, maxWorkers))
+        let workers = Swift.max(1, Swift.min(workerCount, count, maxWorkers))
         guard workers > 1 else { body(0..<count, 0); return 1 }
+        depth += 1
+        defer { depth -= 1 }
         let size = (count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let lo = w * size, hi = Swift.min(count, lo + size)
