@@ -116,6 +116,14 @@ def resnet18_b16():
     return step
 
 
+def sgemm_2048():
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    def step():
+        with torch.no_grad():
+            torch.mm(a, b)
+    return step
+
+
 def conv_layer(shape, out, k, groups, backward):
     def make():
         x = torch.randn(*shape, requires_grad=backward)
@@ -218,7 +226,7 @@ WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_inpu
              "mnist_cnn.train_step.b128": train_step(MNISTCNN, (128, 1, 28, 28)),
              "resnet18.forward.b16": resnet18_b16, "rdr.select.50k_x_100k": rdr_select,
              "attribute.ig50.mobilenet_v2.b8": attribute_ig50_b8,
-             "onnx.mobilenet_v2.forward_input_grad.b16": forward_input_grad_b16}
+             "onnx.mobilenet_v2.forward_input_grad.b16": forward_input_grad_b16, "sgemm.2048": sgemm_2048}
 for name, (shape, out, k, groups) in LAYERS.items():
     WORKLOADS[name + ".fwd"] = conv_layer(shape, out, k, groups, False)
     WORKLOADS[name + ".bwd"] = conv_layer(shape, out, k, groups, True)

@@ -74,8 +74,16 @@ enum Workloads {
         },
     ]
 
-    static let layers: [Workload] =
-        layer(id: "conv3x3_64_56", input: [16, 64, 56, 56], out: 64, kernel: 3, groups: 1)
+    static let layers: [Workload] = [
+        // The physical reference: a large single-precision product, which convolutions lower to.
+        Workload(id: "sgemm.2048", summary: "2048×2048 · 2048×2048 matrix product (float32)",
+                 flops: { _ in 2 * 2048 * 2048 * 2048 }) {
+            var gen = SeededGenerator(seed: 4)
+            let a = Tensor.randn([2048, 2048], using: &gen), b = Tensor.randn([2048, 2048], using: &gen)
+            return { _ = withoutGradients { matmul(a, b) } }
+        },
+    ]
+        + layer(id: "conv3x3_64_56", input: [16, 64, 56, 56], out: 64, kernel: 3, groups: 1)
         + layer(id: "dwconv3x3_96_112", input: [16, 96, 112, 112], out: 96, kernel: 3, groups: 96)
         + layer(id: "conv1x1_32_192_112", input: [16, 32, 112, 112], out: 192, kernel: 1, groups: 1)
 
