@@ -14,7 +14,7 @@ from common import MNISTCNN, ResNet8  # noqa: E402  (the reference architectures
 parser = argparse.ArgumentParser()
 parser.add_argument("workloads", nargs="*")
 parser.add_argument("--runs", type=int, default=5)
-parser.add_argument("--warmup", type=int, default=1)
+parser.add_argument("--warmup", type=int, default=3)
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--export-onnx", metavar="PATH", help="write MobileNetV2 as the dynamo exporter's default ONNX graph, then exit")
 args = parser.parse_args()

@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     @Argument(help: "Workload ids (default: all). --list shows them.") var workloads: [String] = []
     @Flag(help: "List the workloads.") var list = false
     @Option(help: "Timed runs per workload (the median is reported).") var runs = 5
-    @Option(help: "Untimed warm-up runs.") var warmup = 1
+    @Option(help: "Untimed warm-up runs (each peer is a fresh process, whose oneDNN kernels settle after a few calls).") var warmup = 3
     @Option(help: "Threads for both sides (OpenBLAS and torch).") var threads = 2
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Do not append to Benchmarks/Results/.") var noRecord = false
