@@ -55,17 +55,20 @@ struct ConvGeometry {
     @inline(__always)
     func validColumns(_ kj: Int) -> Range<Int> { validRange(outputs: wo, stride: sw, offset: kj * dw - pl, size: w) }
 
-    /// Unfolds the channels `[c0, c0 + cg)` of one sample (`src` points at the sample) into `col`.
-    func im2col(_ src: UnsafePointer<Float>, channel c0: Int, into col: UnsafeMutablePointer<Float>) {
+    /// Unfolds the channels `[c0, c0 + cg)` of one sample (`src` points at the sample) into `col`,
+    /// for the output rows `rows` (all by default): `col` is `[cg·kh·kw, rows.count·wo]`.
+    func im2col(_ src: UnsafePointer<Float>, channel c0: Int, into col: UnsafeMutablePointer<Float>, rows: Range<Int>? = nil) {
+        let rows = rows ?? 0..<ho
+        let ld = rows.count * wo
         for ci in 0..<cg {
             let plane = src + (c0 + ci) * h * w
             for ki in 0..<kh {
                 for kj in 0..<kw {
-                    let row = col + ((ci * kh + ki) * kw + kj) * p
+                    let row = col + ((ci * kh + ki) * kw + kj) * ld
                     let valid = validColumns(kj), offset = kj * dw - pl
-                    for oy in 0..<ho {
+                    for oy in rows {
                         let iy = oy * sh - pt + ki * dh
-                        let dst = row + oy * wo
+                        let dst = row + (oy - rows.lowerBound) * wo
                         guard iy >= 0 && iy < h, !valid.isEmpty else { dst.update(repeating: 0, count: wo); continue }
                         let line = plane + iy * w + offset
                         if valid.lowerBound > 0 { dst.update(repeating: 0, count: valid.lowerBound) }
@@ -115,8 +118,8 @@ func sampleWorkers(_ g: ConvGeometry) -> Int {
 /// product. Returns the number of workers used. With one worker (a batch of one), the products
 /// themselves are split across the cores (see `sgemm`).
 @discardableResult
-func forEachSampleRange(_ g: ConvGeometry, _ body: (Range<Int>, Int) -> Void) -> Int {
-    Parallel.forEachRange(g.n, body)
+func forEachSampleRange(_ g: ConvGeometry, workers: Int, _ body: (Range<Int>, Int) -> Void) -> Int {
+    Parallel.forEachRange(g.n, maxWorkers: workers, body)
 }
 
 /// 2-D convolution of `x` `[N, C, H, W]` with `weight` `[O, C/groups, kH, kW]` and optional `bias`
@@ -132,17 +135,22 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
             if g.isDepthwise {
                 depthwiseForward(g, xs, ws, ys)
             } else {
-                forEachSampleRange(g) { samples, _ in
-                    let col = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.k * g.p)
+                // About 1 MB of columns per band (L2-sized on this class of machine).
+                let bandRows = Swift.max(1, Swift.min(g.ho, (1 << 18) / Swift.max(1, g.k * g.wo)))
+                forEachSampleRange(g, workers: sampleWorkers(g)) { samples, _ in
+                    let col = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.k * bandRows * g.wo)
                     defer { col?.deallocate() }
                     for i in samples {
                         let sample = xs + i * g.c * g.h * g.w
                         for grp in 0..<g.groups {
-                            let a = ws + grp * g.og * g.k
-                            let b: UnsafePointer<Float>
-                            if let col { g.im2col(sample, channel: grp * g.cg, into: col); b = UnsafePointer(col) }
-                            else { b = sample + grp * g.cg * g.p }
-                            sgemm(a, b, ys + (i * g.o + grp * g.og) * g.p, m: g.og, n: g.p, k: g.k)
+                            let a = ws + grp * g.og * g.k, y = ys + (i * g.o + grp * g.og) * g.p
+                            guard let col else { sgemm(a, sample + grp * g.cg * g.p, y, m: g.og, n: g.p, k: g.k); continue }
+                            // Bands of output rows whose columns fit in cache: sgemm packs them while still warm.
+                            for first in Swift.stride(from: 0, to: g.ho, by: bandRows) {
+                                let band = first..<Swift.min(g.ho, first + bandRows)
+                                g.im2col(sample, channel: grp * g.cg, into: col, rows: band)
+                                sgemm(a, col, y + first * g.wo, m: g.og, n: band.count * g.wo, k: g.k, ldc: g.p)
+                            }
                         }
                     }
                 }
@@ -174,11 +182,11 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                     return
                 }
                 // Each worker accumulates its samples' weight gradient privately; they are summed after.
-                let wCount = g.o * g.k
-                let partials = UnsafeMutablePointer<Float>.allocate(capacity: needW ? wCount * sampleWorkers(g) : 1)
-                partials.initialize(repeating: 0, count: needW ? wCount * sampleWorkers(g) : 1)
+                let wCount = g.o * g.k, planned = sampleWorkers(g)
+                let partials = UnsafeMutablePointer<Float>.allocate(capacity: needW ? wCount * planned : 1)
+                partials.initialize(repeating: 0, count: needW ? wCount * planned : 1)
                 defer { partials.deallocate() }
-                let workers = forEachSampleRange(g) { samples, worker in
+                let workers = forEachSampleRange(g, workers: planned) { samples, worker in
                     let col = UnsafeMutablePointer<Float>.allocate(capacity: g.k * g.p)
                     defer { col.deallocate() }
                     let dwLocal = partials + worker * wCount

@@ -8,10 +8,11 @@ import CBLAS
 @inline(__always)
 func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
            m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-           alpha: Float = 1, beta: Float = 0) {
+           alpha: Float = 1, beta: Float = 0, ldc: Int? = nil) {
     guard m > 0, n > 0 else { return }
+    let ldc = ldc ?? n
     if k == 0 {
-        if beta == 0 { c.update(repeating: 0, count: m * n) }
+        if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
         return
     }
     let (lda, ldb) = (Int32(transposeA ? m : k), Int32(transposeB ? k : n))
@@ -26,16 +27,16 @@ func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMuta
             if splitRows {
                 let aBlock = transposeA ? a + range.lowerBound : a + range.lowerBound * k
                 cblas_sgemm(CblasRowMajor, ta, tb, Int32(range.count), Int32(n), Int32(k), alpha, aBlock, lda,
-                            b, ldb, beta, c + range.lowerBound * n, Int32(n))
+                            b, ldb, beta, c + range.lowerBound * ldc, Int32(ldc))
             } else {
                 let bBlock = transposeB ? b + range.lowerBound * k : b + range.lowerBound
                 cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(range.count), Int32(k), alpha, a, lda,
-                            bBlock, ldb, beta, c + range.lowerBound, Int32(n))
+                            bBlock, ldb, beta, c + range.lowerBound, Int32(ldc))
             }
         }
         return
     }
-    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, Int32(n))
+    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, Int32(ldc))
 }
 
 /// `a · b` with optional transposes, no gradient (the VJPs use it).
