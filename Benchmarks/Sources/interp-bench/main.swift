@@ -64,28 +64,12 @@ struct Bench: ParsableCommand {
         if !noRecord { try record(results) }
     }
 
-    /// Runs Benchmarks/pytorch_peer.py under `$INTERP_TORCH_PYTHON` (default python3).
+    /// Times `results`' workloads with the PyTorch peer (Benchmarks/pytorch_peer.py under
+    /// `$INTERP_TORCH_PYTHON`, default python3), one long-lived process asked one workload at a time.
     func addPeer(_ results: inout [[String: Any]]) throws {
-        let python = ProcessInfo.processInfo.environment["INTERP_TORCH_PYTHON"] ?? "python3"
-        let script = Bench.repositoryRoot().appendingPathComponent("Benchmarks/pytorch_peer.py")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, script.path, "--runs", String(runs), "--warmup", String(warmup), "--threads", String(threads)]
-            + results.map { $0["workload"] as! String }
-        if let home = ProcessInfo.processInfo.environment["INTERP_HOME"] { p.environment = ProcessInfo.processInfo.environment.merging(["INTERP_HOME": home]) { $1 } }
-        let out = Pipe()
-        p.standardOutput = out
-        FileHandle.standardError.write(Data("interp-bench: PyTorch peer (\(python))…\n".utf8))
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0,
-              let peer = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]] else {
-            FileHandle.standardError.write(Data("interp-bench: no PyTorch peer (\(python) lacks torch?); reporting our side only\n".utf8))
-            return
-        }
+        guard let peer = try Peer.shared(runs: runs, warmup: warmup, threads: threads) else { return }
         for i in results.indices {
-            guard let r = peer[results[i]["workload"] as! String], let t = r["median_s"] as? Double else { continue }
+            guard let r = peer.measure(results[i]["workload"] as! String), let t = r["median_s"] as? Double else { continue }
             results[i]["pytorch_s"] = t
             results[i]["pytorch_peak_rss_mb"] = r["peak_rss_mb"]
             results[i]["pytorch_step_memory_mb"] = r["step_memory_mb"]
@@ -145,6 +129,53 @@ func percentile(_ xs: [Double], _ q: Double) -> Double {
     let pos = q * Double(s.count - 1)
     let lo = Int(pos.rounded(.down)), hi = Int(pos.rounded(.up))
     return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+}
+
+/// The PyTorch side: `pytorch_peer.py --serve`, started once and kept warm, answering one workload
+/// id per line with one JSON line.
+final class Peer {
+    nonisolated(unsafe) private static var started: Peer??
+    private let process = Process()
+    private let input = Pipe(), output = Pipe()
+    private var buffer = Data()
+
+    static func shared(runs: Int, warmup: Int, threads: Int) throws -> Peer? {
+        if let started { return started }
+        let peer = Peer()
+        let python = ProcessInfo.processInfo.environment["INTERP_TORCH_PYTHON"] ?? "python3"
+        let script = Bench.repositoryRoot().appendingPathComponent("Benchmarks/pytorch_peer.py")
+        peer.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        peer.process.arguments = [python, script.path, "--serve", "--runs", String(runs), "--warmup", String(warmup),
+                                  "--threads", String(threads)]
+        peer.process.standardInput = peer.input
+        peer.process.standardOutput = peer.output
+        FileHandle.standardError.write(Data("interp-bench: PyTorch peer (\(python))…\n".utf8))
+        do { try peer.process.run() } catch {
+            FileHandle.standardError.write(Data("interp-bench: no PyTorch peer (\(error)); reporting our side only\n".utf8))
+            started = .some(nil)
+            return nil
+        }
+        started = peer
+        return peer
+    }
+
+    /// The peer's result for `workload`, or nil when it has none (or has no torch).
+    func measure(_ workload: String) -> [String: Any]? {
+        guard process.isRunning else { return nil }
+        input.fileHandleForWriting.write(Data((workload + "\n").utf8))
+        while !buffer.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                FileHandle.standardError.write(Data("interp-bench: the PyTorch peer ended (does $INTERP_TORCH_PYTHON have torch?)\n".utf8))
+                return nil
+            }
+            buffer.append(chunk)
+        }
+        let end = buffer.firstIndex(of: UInt8(ascii: "\n"))!
+        let line = buffer[buffer.startIndex..<end]
+        buffer = Data(buffer[(end + 1)...])
+        return (try? JSONSerialization.jsonObject(with: line) as? [String: [String: Any]])?[workload]
+    }
 }
 
 /// Resident memory from /proc/self/status, with the peak reset through /proc/self/clear_refs.
