@@ -67,7 +67,8 @@ let package = Package(
         ], path: "Benchmarks/Sources/interp-bench", swiftSettings: kernelSettings),
 
         // Tests.
-        .target(name: "TestSupport", dependencies: ["NNRuntime"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["NNRuntime", "NNRuntimeONNX", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Tests/TestSupport",
                 resources: [.copy("Fixtures")]),
         .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),

@@ -8,7 +8,7 @@ import TestSupport
 /// Every analysis command runs end to end on an imported ONNX graph (a small network exported by
 /// PyTorch with inline weights, fed as CIFAR-10); retraining commands refuse it clearly.
 @Suite struct ONNXCommandTests {
-    static let graph = Fixtures.url("onnx/opzoo_ts17.onnx").path
+    static let graph = try! ONNXFixture.materialize("opzoo_ts17.onnx").path
     static let samplesFetched = ProcessInfo.processInfo.environment["CI"] != nil
         || (try? AssetStore().url(of: AssetManifest.locate().asset(named: "foolbox-samples"))) != nil
 

@@ -71,7 +71,7 @@ struct ONNXErrorTests {
     }
 
     @Test func preprocessingIsNeverGuessed() throws {
-        let url = Fixtures.url("onnx/opzoo_ts17.onnx")
+        let url = try ONNXFixture.materialize("opzoo_ts17.onnx")
         #expect(Self.error { try ONNXLoader.load(url.path) }.contains("carries no preprocessing; pass --preprocess"))
         #expect(Self.error { try ONNXLoader.load(url.path, options: ONNXInputOptions(preprocess: "imagenet", crop: 64)) }
             .contains("--crop 64 disagrees with the model's fixed input 32×32"))
@@ -89,7 +89,7 @@ struct ONNXErrorTests {
     /// Seeded random damage (flipped, inserted, overwritten bytes, truncation) to a real exported
     /// graph: every outcome is a loaded model or an ONNXError, never a crash.
     @Test func randomCorruptionGivesErrorsNotCrashes() throws {
-        let good = [UInt8](try Data(contentsOf: Fixtures.url("onnx/opzoo_ts13.onnx")))
+        let good = [UInt8](try Data(contentsOf: ONNXFixture.materialize("opzoo_ts13.onnx")))
         var gen = SeededGenerator(seed: 11)
         var errors = 0, loaded = 0
         for _ in 0..<300 {

@@ -24,7 +24,7 @@ struct ONNXOpZooTests {
     /// exporter (opset 20, its optimiser on): same logits and input gradients as PyTorch.
     @Test(arguments: ["opzoo_ts11.onnx", "opzoo_ts13.onnx", "opzoo_ts17.onnx", "opzoo_dynamo.onnx"])
     func matchesPyTorch(_ file: String) throws {
-        let loaded = try ONNXLoader.load(Fixtures.url("onnx/\(file)").path, options: ONNXInputOptions(preprocess: "none"))
+        let loaded = try ONNXLoader.load(try ONNXFixture.materialize(file).path, options: ONNXInputOptions(preprocess: "none"))
         let t = ONNXFixtures.tensors
         let x = t["opzoo.input"]!
         let logits = withoutGradients { loaded.module(x) }

@@ -9,35 +9,10 @@ enum ONNXFixtures {
     static let file = try! SafeTensors.read(contentsOf: Fixtures.url("onnx/onnx.safetensors"))
     static var tensors: [String: Tensor] { file.tensors }
 
-    /// A fresh temporary folder.
-    static func temporaryFolder() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("interp-onnx-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func temporaryFolder() throws -> URL { try ONNXFixture.temporaryFolder() }
 
-    /// Copies the graph-only fixture `name` to a temporary folder and writes its external data file
-    /// from `state` (each external initializer's bytes at its offset), so no weights are committed.
     static func materialize(_ name: String, state: [String: Tensor]) throws -> URL {
-        let dir = try temporaryFolder()
-        let data = try Data(contentsOf: Fixtures.url("onnx/\(name)"))
-        let model = try Onnx_ModelProto(serializedBytes: data)
-        var files: [String: Data] = [:]
-        for t in model.graph.initializer where t.dataLocation == .external {
-            let entries = Dictionary(t.externalData.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-            let location = entries["location"]!, offset = Int(entries["offset"] ?? "0")!, length = Int(entries["length"]!)!
-            guard let value = state[t.name] else { throw ONNXError("fixture \(name): no weights for initializer '\(t.name)'") }
-            let bytes = value.scalars.withUnsafeBufferPointer { Data(buffer: $0) }
-            guard bytes.count == length else { throw ONNXError("fixture \(name): '\(t.name)' has \(bytes.count) bytes, the graph says \(length)") }
-            var file = files[location] ?? Data()
-            if file.count < offset + length { file.append(Data(count: offset + length - file.count)) }
-            file.replaceSubrange(offset..<(offset + length), with: bytes)
-            files[location] = file
-        }
-        let url = dir.appendingPathComponent(name)
-        try data.write(to: url)
-        for (location, file) in files { try file.write(to: dir.appendingPathComponent(location)) }
-        return url
+        try ONNXFixture.materialize(name, state: state, external: true)
     }
 
     /// Input gradient of `(model(x) · w).sum()`.

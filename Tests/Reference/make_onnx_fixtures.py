@@ -30,6 +30,12 @@ as in make_attribution_fixtures.py; one sample, as two would take 40% of the siz
 to float16 before use and stored as F16 (exactly; the reader returns floats) to halve the file;
 outputs are float32. Every file is also run with onnx's reference evaluator (at each of its
 model's inputs) and must match PyTorch.
+Finally every file becomes `<name>.onnx.json` (the ModelProto in protobuf's JSON form) with the
+data of every float initializer removed, so no model file and no weights are committed; the tests
+rebuild the `.onnx` (TestSupport/ONNXFixture.swift) with the zoo's fetched weights, the
+deterministic ones, or, for OpZoo's seeded test weights, the values stored in onnx.safetensors as
+`<file>/<initializer>`.
+
 onnx.json: versions, and per file its exporter and settings, opset, op_type counts, input and
 output names and shapes, the node metadata keys the exporter wrote, and for graph-only files the
 external data file and the external initializer names.
@@ -226,6 +232,30 @@ def reference(model_name, model, x, w_seed, input_key="input", logits_key="logit
     return logits.detach()
 
 
+def weightless_json(tensors):
+    """Turns every .onnx written above into `<name>.onnx.json`, the ModelProto in protobuf's JSON form
+    with no float initializer data: no model file and no weights are committed. The tests put the
+    weights back: the zoo's own (fetched) or the deterministic ones, by initializer name, and for
+    the seeded OpZoo the values stored here in onnx.safetensors as `<file>/<initializer>`."""
+    from google.protobuf import json_format
+    for name in sorted(os.listdir(OUT)):
+        if not name.endswith(".onnx"):
+            continue
+        path = os.path.join(OUT, name)
+        model = onnx.load(path, load_external_data=False)
+        stem = name[:-len(".onnx")]
+        for init in model.graph.initializer:
+            if init.data_type != onnx.TensorProto.FLOAT:
+                continue
+            if stem.startswith("opzoo"):
+                tensors[f"{stem}/{init.name}"] = torch.from_numpy(onnx.numpy_helper.to_array(init).copy())
+            for field in ("raw_data", "float_data", "external_data", "data_location"):
+                init.ClearField(field)
+        with open(path + ".json", "w") as f:
+            f.write(json_format.MessageToJson(model, indent=0) + "\n")
+        os.remove(path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", metavar="DIR", help="also write complete default-settings MobileNetV2 exports")
@@ -288,6 +318,7 @@ def main():
         save_inline(f"opzoo_ts{opset}", "opzoo", torchscript(zoo, xz, opset), [(xz, lz)])
     save_inline("opzoo_dynamo", "opzoo", dynamo(zoo, xz), [(xz, lz)])
 
+    weightless_json(tensors)
     write_safetensors(os.path.join(OUT, "onnx.safetensors"), tensors)
     meta = dict(versions=dict(torch=torch.__version__, torchvision=torchvision.__version__, onnx=onnx.__version__,
                               onnxscript=onnxscript.__version__, numpy=np.__version__),
