@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Release builds get aggressive optimisation of the numeric kernels; debug builds stay debuggable.
 let kernelSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "native"], .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -219,7 +219,8 @@ if args.export_onnx:
 
 
 LAYERS = {"conv3x3_64_56": ((16, 64, 56, 56), 64, 3, 1), "dwconv3x3_96_112": ((16, 96, 112, 112), 96, 3, 96),
-          "conv1x1_32_192_112": ((16, 32, 112, 112), 192, 1, 1)}
+          "conv1x1_32_192_112": ((16, 32, 112, 112), 192, 1, 1),
+          "conv3x3_256_14": ((16, 256, 14, 14), 256, 3, 1), "conv3x3_512_7": ((16, 512, 7, 7), 512, 3, 1)}
 
 WORKLOADS = {"mobilenet_v2.forward.b16": forward_b16, "mobilenet_v2.forward_input_grad.b16": forward_input_grad_b16,
              "dora.sams_step.mobilenet_v2.b16": dora_sams_step_b16,

@@ -56,6 +56,14 @@ let convCases: [ConvCase] = [
              padding: .symmetric(1, 1), groups: 2),
     ConvCase(name: "five samples 1x1", input: [5, 3, 4, 4], outChannels: 2, kernel: (1, 1)),
     ConvCase(name: "1x1 stride 2", input: [1, 3, 5, 5], outChannels: 2, kernel: (1, 1), stride: (2, 2), bias: false),
+    // Stride-1 3×3 with eight or more channels each side: Winograd F(2×2, 3×3), forward and input gradient.
+    ConvCase(name: "winograd pad 1, odd sizes", input: [3, 8, 7, 9], outChannels: 10, kernel: (3, 3), padding: .symmetric(1, 1)),
+    ConvCase(name: "winograd valid", input: [2, 9, 6, 5], outChannels: 8, kernel: (3, 3), bias: false),
+    ConvCase(name: "winograd asymmetric padding", input: [2, 8, 5, 6], outChannels: 8, kernel: (3, 3),
+             padding: .explicit(top: 2, bottom: 0, left: 0, right: 2)),
+    ConvCase(name: "winograd wide rows", input: [1, 8, 4, 37], outChannels: 9, kernel: (3, 3), padding: .symmetric(1, 1)),
+    // Padding beyond 2: Winograd forward, im2col input gradient.
+    ConvCase(name: "winograd pad 3", input: [2, 8, 4, 4], outChannels: 8, kernel: (3, 3), padding: .symmetric(3, 3), bias: false),
 ]
 
 @Suite struct ConvolutionTests {

@@ -86,6 +86,9 @@ enum Workloads {
         + layer(id: "conv3x3_64_56", input: [16, 64, 56, 56], out: 64, kernel: 3, groups: 1)
         + layer(id: "dwconv3x3_96_112", input: [16, 96, 112, 112], out: 96, kernel: 3, groups: 96)
         + layer(id: "conv1x1_32_192_112", input: [16, 32, 112, 112], out: 192, kernel: 1, groups: 1)
+        // ResNet-18's layer3 and layer4 shapes: few output positions per sample.
+        + layer(id: "conv3x3_256_14", input: [16, 256, 14, 14], out: 256, kernel: 3, groups: 1)
+        + layer(id: "conv3x3_512_7", input: [16, 512, 7, 7], out: 512, kernel: 3, groups: 1)
 
     static let training: [Workload] = [
         trainStep(id: "resnet8.train_step.b128", summary: "ResNet-8 training step (Adam), batch 128 at 32²",

@@ -134,6 +134,11 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
             let xs = px.baseAddress!, ws = pw.baseAddress!, ys = dst.baseAddress!
             if g.isDepthwise {
                 depthwiseForward(g, xs, ws, ys)
+            } else if Winograd3x3.applies(to: g) {
+                let winograd = Winograd3x3(forward: g)
+                winograd.transformWeights(ws, flipped: false).withUnsafeBufferPointer { u in
+                    winograd.run(xs, u: u.baseAddress!, into: ys)
+                }
             } else {
                 // About 1 MB of columns per band (L2-sized on this class of machine).
                 let bandRows = Swift.max(1, Swift.min(g.ho, (1 << 18) / Swift.max(1, g.k * g.wo)))
@@ -181,6 +186,18 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                     depthwiseBackward(g, xs, ws, gy, needX ? pdx.baseAddress! : nil, needW ? pdw.baseAddress! : nil)
                     return
                 }
+                // Stride-1 3×3: both gradients by Winograd's transforms (the input gradient is a
+                // convolution of dy); the im2col loop below does what they leave.
+                let winograd = Winograd3x3.applies(to: g)
+                let winogradX = needX && winograd ? Winograd3x3(inputGradientOf: g) : nil
+                if let winogradX {
+                    winogradX.transformWeights(ws, flipped: true).withUnsafeBufferPointer { u in
+                        winogradX.run(gy, u: u.baseAddress!, into: pdx.baseAddress!)
+                    }
+                }
+                if needW && winograd { Winograd3x3(forward: g).weightGradient(xs, dy: gy, into: pdw.baseAddress!) }
+                let (needX, needW) = (needX && winogradX == nil, needW && !winograd)
+                guard needX || needW else { return }
                 // Each worker accumulates its samples' weight gradient privately; they are summed after.
                 let wCount = g.o * g.k, planned = sampleWorkers(g)
                 let partials = UnsafeMutablePointer<Float>.allocate(capacity: needW ? wCount * planned : 1)

@@ -8,14 +8,14 @@ import CBLAS
 @inline(__always)
 func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
            m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-           alpha: Float = 1, beta: Float = 0, ldc: Int? = nil) {
+           alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
     guard m > 0, n > 0 else { return }
     let ldc = ldc ?? n
     if k == 0 {
         if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
         return
     }
-    let (lda, ldb) = (Int32(transposeA ? m : k), Int32(transposeB ? k : n))
+    let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n)
     let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
     Threading.configure()
     // OpenBLAS runs single-threaded; a large product is split into blocks of rows (or of columns)
@@ -25,18 +25,18 @@ func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMuta
         let splitRows = m >= n
         Parallel.forEachRange(splitRows ? m : n) { range, _ in
             if splitRows {
-                let aBlock = transposeA ? a + range.lowerBound : a + range.lowerBound * k
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(range.count), Int32(n), Int32(k), alpha, aBlock, lda,
-                            b, ldb, beta, c + range.lowerBound * ldc, Int32(ldc))
+                let aBlock = transposeA ? a + range.lowerBound : a + range.lowerBound * lda
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(range.count), Int32(n), Int32(k), alpha, aBlock, Int32(lda),
+                            b, Int32(ldb), beta, c + range.lowerBound * ldc, Int32(ldc))
             } else {
-                let bBlock = transposeB ? b + range.lowerBound * k : b + range.lowerBound
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(range.count), Int32(k), alpha, a, lda,
-                            bBlock, ldb, beta, c + range.lowerBound, Int32(ldc))
+                let bBlock = transposeB ? b + range.lowerBound * ldb : b + range.lowerBound
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(range.count), Int32(k), alpha, a, Int32(lda),
+                            bBlock, Int32(ldb), beta, c + range.lowerBound, Int32(ldc))
             }
         }
         return
     }
-    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, Int32(ldc))
+    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// `a · b` with optional transposes, no gradient (the VJPs use it).
