@@ -31,6 +31,34 @@ import TestSupport
         #expect(tape3.gradient(of: y3)[x3]!.scalars == [0, 1, 0, 0, 0, 0, 0, 0])
     }
 
+    /// Rows wide enough for the eight-window vector loop (19 windows: two vectors and a tail), odd
+    /// input sizes, frequent ties and NaNs: values and winners as the textbook rule decides them.
+    @Test func twoByTwoVectorLoopMatchesTheFirstMaximumRule() {
+        var gen = SeededGenerator(seed: 9)
+        var values = Tensor.randn([2, 3, 7, 39], using: &gen).scalars.map { ($0 * 2).rounded() }
+        for i in stride(from: 5, to: values.count, by: 37) { values[i] = .nan }
+        let x = Tensor(shape: [2, 3, 7, 39], scalars: values)
+        let tape = GradientTape()
+        let xs = tape.watch(x)
+        let y = tape.record { maxPool2d(xs, kernelSize: (2, 2)) }
+        #expect(y.shape == [2, 3, 3, 19])
+        let dx = tape.gradient(of: y, seed: .ones(y.shape))[xs]!.scalars
+        var expectedWinners = Set<Int>()
+        for plane in 0..<6 { for oy in 0..<3 { for ox in 0..<19 {
+            var best = Float.nan, winner = -1
+            for (dy, dxo) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                let index = plane * 7 * 39 + (2 * oy + dy) * 39 + 2 * ox + dxo
+                let v = values[index]
+                if winner < 0 || (!best.isNaN && (v > best || v.isNaN)) { best = v; winner = index }
+            }
+            let got = y[index: plane / 3, plane % 3, oy, ox]
+            #expect(got == best || (got.isNaN && best.isNaN), "window \(plane) \(oy) \(ox)")
+            expectedWinners.insert(winner)
+        } } }
+        #expect(Set(dx.indices.filter { dx[$0] != 0 }) == expectedWinners)
+        #expect(dx.allSatisfy { $0 == 0 || $0 == 1 })
+    }
+
     /// Without a gradient, max pooling takes its select-only path: the same values, NaN included.
     @Test func valuesWithAndWithoutGradientAgree() {
         var gen = SeededGenerator(seed: 3)

@@ -23,44 +23,46 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor, runningVar: Tensor, weig
     precondition(!training || perChannel > 1,
                  "batchNorm: training needs more than one value per channel, got input \(x.shape)")
 
-    // Per-channel statistics: the batch's (training) or the running ones (evaluation).
+    // Per-channel statistics: the batch's (training, two passes in double precision, as PyTorch's CPU
+    // kernel) or the running ones (evaluation). Channels run in parallel.
     var mean = [Float](repeating: 0, count: c), invStd = mean
     var newMean = runningMean, newVar = runningVar
-    x.withUnsafeBufferPointer { p in
-        for ch in 0..<c {
-            if training {
-                var s = 0.0, s2 = 0.0
-                for i in 0..<n {
-                    let base = (i * c + ch) * inner
-                    for j in 0..<inner { s += Double(p[base + j]) }
-                }
+    if training {
+        var batchMean = [Double](repeating: 0, count: c), batchVar = batchMean
+        x.withUnsafeBufferPointer { p in batchMean.withUnsafeMutableBufferPointer { bm in batchVar.withUnsafeMutableBufferPointer { bv in
+            let (xs, bm, bv) = (p.baseAddress!, bm.baseAddress!, bv.baseAddress!)
+            Parallel.forEach(c) { ch in
+                var s = 0.0
+                for i in 0..<n { s += doubleSum(xs + (i * c + ch) * inner, count: inner) }
                 let m = s / Double(perChannel)
-                for i in 0..<n {
-                    let base = (i * c + ch) * inner
-                    for j in 0..<inner { let d = Double(p[base + j]) - m; s2 += d * d }
-                }
-                let v = s2 / Double(perChannel)
-                mean[ch] = Float(m)
-                invStd[ch] = Float(1 / (v + Double(eps)).squareRoot())
-                newMean[index: ch] = (1 - momentum) * runningMean[index: ch] + momentum * Float(m)
-                newVar[index: ch] = (1 - momentum) * runningVar[index: ch]
-                    + momentum * Float(v * Double(perChannel) / Double(perChannel - 1))
-            } else {
-                mean[ch] = runningMean[index: ch]
-                invStd[ch] = 1 / (runningVar[index: ch] + eps).squareRoot()
+                var s2 = 0.0
+                for i in 0..<n { s2 += centeredSquares(xs + (i * c + ch) * inner, count: inner, mean: m) }
+                (bm[ch], bv[ch]) = (m, s2 / Double(perChannel))
             }
+        } } }
+        for ch in 0..<c {
+            let (m, v) = (batchMean[ch], batchVar[ch])
+            mean[ch] = Float(m)
+            invStd[ch] = Float(1 / (v + Double(eps)).squareRoot())
+            newMean[index: ch] = (1 - momentum) * runningMean[index: ch] + momentum * Float(m)
+            newVar[index: ch] = (1 - momentum) * runningVar[index: ch]
+                + momentum * Float(v * Double(perChannel) / Double(perChannel - 1))
+        }
+    } else {
+        for ch in 0..<c {
+            mean[ch] = runningMean[index: ch]
+            invStd[ch] = 1 / (runningVar[index: ch] + eps).squareRoot()
         }
     }
     let gamma = weight?.scalars ?? [Float](repeating: 1, count: c)
     let beta = bias?.scalars ?? [Float](repeating: 0, count: c)
     let out = Tensor(shape: x.shape) { dst in
         x.withUnsafeBufferPointer { p in
-            for i in 0..<n {
-                for ch in 0..<c {
-                    let base = (i * c + ch) * inner
-                    let scale = gamma[ch] * invStd[ch], shift = beta[ch] - mean[ch] * scale
-                    for j in 0..<inner { dst[base + j] = p[base + j] * scale + shift }
-                }
+            let (xs, ys) = (p.baseAddress!, dst.baseAddress!)
+            Parallel.forEach(n * c) { plane in
+                let ch = plane % c, base = plane * inner
+                let scale = gamma[ch] * invStd[ch], shift = beta[ch] - mean[ch] * scale
+                for j in 0..<inner { ys[base + j] = xs[base + j] * scale + shift }
             }
         }
     }
@@ -73,35 +75,35 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor, runningVar: Tensor, weig
         // cancellation, and Adam's normalised update magnifies its rounding error.
         var sumGD = [Double](repeating: 0, count: c), sumGXD = sumGD
         g.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in
-            for i in 0..<n {
-                for ch in 0..<c {
-                    let base = (i * c + ch) * inner
+            sumGD.withUnsafeMutableBufferPointer { sg in sumGXD.withUnsafeMutableBufferPointer { sgx in
+                let (gs, xs, sg, sgx) = (pg.baseAddress!, px.baseAddress!, sg.baseAddress!, sgx.baseAddress!)
+                Parallel.forEach(c) { ch in
                     var a = 0.0, b = 0.0
-                    let m = mean[ch]
-                    for j in 0..<inner {
-                        a += Double(pg[base + j])
-                        b += Double(pg[base + j]) * Double(px[base + j] - m)
+                    for i in 0..<n {
+                        let base = (i * c + ch) * inner
+                        let (pa, pb) = sumAndCenteredDot(gs + base, xs + base, count: inner, mean: mean[ch])
+                        a += pa; b += pb
                     }
-                    sumGD[ch] += a; sumGXD[ch] += b * Double(invStd[ch])
+                    (sg[ch], sgx[ch]) = (a, b * Double(invStd[ch]))
                 }
-            }
+            } }
         } }
         let sumG = sumGD.map { Float($0) }, sumGX = sumGXD.map { Float($0) }
         let dx = Tensor(shape: x.shape) { dst in
             g.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in
-                for i in 0..<n {
-                    for ch in 0..<c {
-                        let base = (i * c + ch) * inner
-                        let k = gamma[ch] * invStd[ch]
-                        if training {
-                            let mg = sumG[ch] / Float(perChannel), mgx = sumGX[ch] / Float(perChannel)
-                            for j in 0..<inner {
-                                let xhat = (px[base + j] - mean[ch]) * invStd[ch]
-                                dst[base + j] = k * (pg[base + j] - mg - xhat * mgx)
-                            }
-                        } else {
-                            for j in 0..<inner { dst[base + j] = k * pg[base + j] }
+                let (gs, xs, ds) = (pg.baseAddress!, px.baseAddress!, dst.baseAddress!)
+                Parallel.forEach(n * c) { plane in
+                    let ch = plane % c, base = plane * inner
+                    let k = gamma[ch] * invStd[ch]
+                    if training {
+                        let mg = sumG[ch] / Float(perChannel), mgx = sumGX[ch] / Float(perChannel)
+                        let (m, inv) = (mean[ch], invStd[ch])
+                        for j in 0..<inner {
+                            let xhat = (xs[base + j] - m) * inv
+                            ds[base + j] = k * (gs[base + j] - mg - xhat * mgx)
                         }
+                    } else {
+                        for j in 0..<inner { ds[base + j] = k * gs[base + j] }
                     }
                 }
             } }
@@ -112,6 +114,48 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor, runningVar: Tensor, weig
         return grads
     }
     return (result, newMean, newVar)
+}
+
+/// `Σ p[j]` in double precision, eight lanes at a time.
+@inline(__always)
+private func doubleSum(_ p: UnsafePointer<Float>, count: Int) -> Double {
+    var acc = SIMD8<Double>(), j = 0
+    while j + 8 <= count { acc += SIMD8<Double>(UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Float>.self)); j += 8 }
+    var total = acc.sum()
+    while j < count { total += Double(p[j]); j += 1 }
+    return total
+}
+
+/// `Σ (p[j] − mean)²` in double precision.
+@inline(__always)
+private func centeredSquares(_ p: UnsafePointer<Float>, count: Int, mean: Double) -> Double {
+    var acc = SIMD8<Double>(), j = 0
+    let m = SIMD8<Double>(repeating: mean)
+    while j + 8 <= count {
+        let d = SIMD8<Double>(UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Float>.self)) - m
+        acc += d * d
+        j += 8
+    }
+    var total = acc.sum()
+    while j < count { let d = Double(p[j]) - mean; total += d * d; j += 1 }
+    return total
+}
+
+/// `(Σ g[j], Σ g[j]·(x[j] − mean))` in double precision (the difference itself in float, as before).
+@inline(__always)
+private func sumAndCenteredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, mean: Float) -> (Double, Double) {
+    var a = SIMD8<Double>(), b = SIMD8<Double>(), j = 0
+    let m = SIMD8<Float>(repeating: mean)
+    while j + 8 <= count {
+        let gv = SIMD8<Double>(UnsafeRawPointer(g + j).loadUnaligned(as: SIMD8<Float>.self))
+        let dv = SIMD8<Double>(UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self) - m)
+        a += gv
+        b += gv * dv
+        j += 8
+    }
+    var (sa, sb) = (a.sum(), b.sum())
+    while j < count { sa += Double(g[j]); sb += Double(g[j]) * Double(x[j] - mean); j += 1 }
+    return (sa, sb)
 }
 
 /// Zeroes each element with probability `probability` and scales survivors by `1 / (1 − p)`
