@@ -5,26 +5,56 @@ import Foundation
 
 /// `max(x, 0)`; the gradient at exactly 0 is 0, as PyTorch's `threshold_backward`.
 public func relu(_ x: Tensor) -> Tensor {
-    let out = x.map { $0 > 0 ? $0 : 0 }
+    let out = x.mapParallel(ReLUKernel())
     return recordOp(.relu, inputs: [x], output: out) { g in
-        [g.zipMap(x) { gv, v in v > 0 ? gv : 0 }]
+        [g.zipParallel(x, ReLUGradientKernel())]
     }
 }
 
 /// `min(max(x, 0), 6)` (MobileNet); the gradient passes for `0 < x < 6` (PyTorch's `hardtanh`).
 public func relu6(_ x: Tensor) -> Tensor {
-    let out = x.map { Swift.min(Swift.max($0, 0), 6) }
+    let out = x.mapParallel(ReLU6Kernel())
     return recordOp(.relu6, inputs: [x], output: out) { g in
-        [g.zipMap(x) { gv, v in v > 0 && v < 6 ? gv : 0 }]
+        [g.zipParallel(x, ReLU6GradientKernel())]
     }
 }
 
 /// `x` for `x > 0`, else `negativeSlope · x`.
 public func leakyReLU(_ x: Tensor, negativeSlope: Float = 0.01) -> Tensor {
-    let out = x.map { $0 > 0 ? $0 : negativeSlope * $0 }
+    let out = x.mapParallel(LeakyReLUKernel(slope: negativeSlope))
     return recordOp(.leakyReLU, inputs: [x], output: out) { g in
-        [g.zipMap(x) { gv, v in v > 0 ? gv : negativeSlope * gv }]
+        [g.zipParallel(x, LeakyReLUGradientKernel(slope: negativeSlope))]
     }
+}
+
+/// `x` for `x > 0`, else 0 (NaN and −∞ included).
+struct ReLUKernel: UnaryKernel {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 }
+}
+
+/// The upstream gradient `g` where `x > 0`, else 0.
+struct ReLUGradientKernel: BinaryKernel {
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : 0 }
+}
+
+/// `x` for `x > 0`, else `slope · x`.
+struct LeakyReLUKernel: UnaryKernel {
+    let slope: Float
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : slope * x }
+}
+
+/// The upstream gradient `g` where `x > 0`, else `slope · g`.
+struct LeakyReLUGradientKernel: BinaryKernel {
+    let slope: Float
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : slope * g }
+}
+
+struct ReLU6Kernel: UnaryKernel {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.min(Swift.max(x, 0), 6) }
+}
+
+struct ReLU6GradientKernel: BinaryKernel {
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 && x < 6 ? g : 0 }
 }
 
 /// The logistic function `1 / (1 + e^−x)`, computed without overflow for large |x|.

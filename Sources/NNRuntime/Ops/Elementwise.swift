@@ -61,8 +61,8 @@ extension Tensor {
 
     /// `scale · x + shift` in one pass.
     func affine(scale: Float, shift: Float, op: OpKind = .mul) -> Tensor {
-        let out = map { scale * $0 + shift }
-        return recordOp(op, inputs: [self], output: out) { g in [g.map { scale * $0 }] }
+        let out = mapParallel(Affine(scale: scale, shift: shift))
+        return recordOp(op, inputs: [self], output: out) { g in [g.mapParallel(Affine(scale: scale, shift: 0))] }
     }
 }
 
@@ -74,6 +74,30 @@ extension Tensor {
     public func map(_ f: (Float) -> Float) -> Tensor {
         Tensor(shape: shape) { out in
             withUnsafeBufferPointer { p in for i in 0..<out.count { out[i] = f(p[i]) } }
+        }
+    }
+
+    /// ``map(_:)`` for the runtime's own pure kernels: large tensors are split across the cores. The
+    /// kernel is a type, not a closure, so each loop is specialised and vectorised.
+    @inline(__always)
+    func mapParallel<K: UnaryKernel>(_ kernel: K) -> Tensor {
+        Tensor(shape: shape) { out in
+            withUnsafeBufferPointer { p in
+                guard let src = p.baseAddress, let dst = out.baseAddress else { return }
+                elementwiseChunks(out.count) { range in for i in range { dst[i] = kernel(src[i]) } }
+            }
+        }
+    }
+
+    /// The elementwise kernel of two same-shaped tensors, split across the cores like ``mapParallel(_:)``.
+    @inline(__always)
+    func zipParallel<K: BinaryKernel>(_ other: Tensor, _ kernel: K) -> Tensor {
+        precondition(shape == other.shape, "zipMap: shapes \(shape) and \(other.shape) differ")
+        return Tensor(shape: shape) { out in
+            withUnsafeBufferPointer { pa in other.withUnsafeBufferPointer { pb in
+                guard let a = pa.baseAddress, let b = pb.baseAddress, let dst = out.baseAddress else { return }
+                elementwiseChunks(out.count) { range in for i in range { dst[i] = kernel(a[i], b[i]) } }
+            } }
         }
     }
 
@@ -136,4 +160,23 @@ extension Tensor {
     public func greaterMask(than value: Float) -> Tensor { map { $0 > value ? 1 : 0 } }
     /// 1 where `x < value`, else 0 (not differentiable).
     public func lessMask(than value: Float) -> Tensor { map { $0 < value ? 1 : 0 } }
+}
+
+/// A pure function of one element, applied by ``Tensor/mapParallel(_:)``.
+protocol UnaryKernel { func callAsFunction(_ x: Float) -> Float }
+/// A pure function of two elements, applied by ``Tensor/zipParallel(_:_:)``.
+protocol BinaryKernel { func callAsFunction(_ a: Float, _ b: Float) -> Float }
+
+/// `scale · x + shift`.
+struct Affine: UnaryKernel {
+    let scale, shift: Float
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { scale * x + shift }
+}
+
+/// Runs `body` over `0..<count` in one piece, or for large counts (memory-bound loops that one core
+/// cannot saturate) in one contiguous range per core.
+@inline(__always)
+func elementwiseChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+    guard count >= 1 << 16 else { body(0..<count); return }
+    Parallel.forEachRange(count) { range, _ in body(range) }
 }

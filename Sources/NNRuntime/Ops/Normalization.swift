@@ -69,12 +69,15 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor, runningVar: Tensor, weig
     var inputs = [x]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
+    // Frozen statistics and parameters (evaluation, as DORA and attribution run) need no sums.
+    let needGamma = weight?.requiresGradient ?? false, needBeta = bias?.requiresGradient ?? false
+    let needSums = training || needGamma || needBeta
     let result = recordOp(.batchNorm, inputs: inputs, output: out) { g in
         // Per-channel sums in double precision, as PyTorch's CPU kernel accumulates: the bias
         // gradient of a BatchNorm followed by another train-mode BatchNorm is a near-total
         // cancellation, and Adam's normalised update magnifies its rounding error.
         var sumGD = [Double](repeating: 0, count: c), sumGXD = sumGD
-        g.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in
+        if needSums { g.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in
             sumGD.withUnsafeMutableBufferPointer { sg in sumGXD.withUnsafeMutableBufferPointer { sgx in
                 let (gs, xs, sg, sgx) = (pg.baseAddress!, px.baseAddress!, sg.baseAddress!, sgx.baseAddress!)
                 Parallel.forEach(c) { ch in
@@ -87,7 +90,7 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor, runningVar: Tensor, weig
                     (sg[ch], sgx[ch]) = (a, b * Double(invStd[ch]))
                 }
             } }
-        } }
+        } } }
         let sumG = sumGD.map { Float($0) }, sumGX = sumGXD.map { Float($0) }
         let dx = Tensor(shape: x.shape) { dst in
             g.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in
@@ -109,8 +112,8 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor, runningVar: Tensor, weig
             } }
         }
         var grads: [Tensor?] = [dx]
-        if weight != nil { grads.append(Tensor(sumGX)) }
-        if bias != nil { grads.append(Tensor(sumG)) }
+        if weight != nil { grads.append(needGamma ? Tensor(sumGX) : nil) }
+        if bias != nil { grads.append(needBeta ? Tensor(sumG) : nil) }
         return grads
     }
     return (result, newMean, newVar)
