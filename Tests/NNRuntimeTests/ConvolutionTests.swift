@@ -56,6 +56,15 @@ let convCases: [ConvCase] = [
              padding: .symmetric(1, 1), groups: 2),
     ConvCase(name: "five samples 1x1", input: [5, 3, 4, 4], outChannels: 2, kernel: (1, 1)),
     ConvCase(name: "1x1 stride 2", input: [1, 3, 5, 5], outChannels: 2, kernel: (1, 1), stride: (2, 2), bias: false),
+    // Depthwise rows of eight or more outputs: the vector loop, its tail, stride-2 loads, dilation,
+    // 5×5 (MobileNet, EfficientNet), and the stride-1 input gradient as a rotated convolution.
+    ConvCase(name: "depthwise wide rows", input: [2, 3, 4, 21], outChannels: 3, kernel: (3, 3), padding: .symmetric(1, 1), groups: 3),
+    ConvCase(name: "depthwise stride 2 wide", input: [1, 2, 5, 37], outChannels: 4, kernel: (3, 3), stride: (2, 2),
+             padding: .symmetric(1, 1), groups: 2),
+    ConvCase(name: "depthwise 5x5 dilation 2", input: [1, 2, 9, 19], outChannels: 2, kernel: (5, 5),
+             padding: .explicit(top: 4, bottom: 3, left: 4, right: 2), dilation: (2, 2), groups: 2, bias: false),
+    ConvCase(name: "depthwise SAME 5x5 stride 2", input: [1, 2, 9, 40], outChannels: 2, kernel: (5, 5), stride: (2, 2),
+             padding: .same, groups: 2),
     // Stride-1 3×3 with eight or more channels each side: Winograd F(2×2, 3×3), forward and input gradient.
     ConvCase(name: "winograd pad 1, odd sizes", input: [3, 8, 7, 9], outChannels: 10, kernel: (3, 3), padding: .symmetric(1, 1)),
     ConvCase(name: "winograd valid", input: [2, 9, 6, 5], outChannels: 8, kernel: (3, 3), bias: false),
