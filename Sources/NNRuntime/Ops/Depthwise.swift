@@ -23,6 +23,17 @@ struct DepthwisePlane {
     /// Past the plane's end, the flat stride-1 loop reads up to 31 outputs' reach.
     var slack: Int { 32 + (kw - 1) * dw }
 
+    /// Runs `body(channels, padded, line)` over ranges of `count` channels, one per core, each with
+    /// its own scratch for ``pad(_:into:)`` and ``run(_:kernel:into:accumulate:line:)``.
+    func forEachChannelRange(_ count: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        Parallel.forEachRange(count) { channels, _ in
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            let line = UnsafeMutablePointer<Float>.allocate(capacity: dstH * paddedW + 32)
+            defer { padded.deallocate(); line.deallocate() }
+            body(channels, padded, line)
+        }
+    }
+
     /// Copies `src` into `padded` (`paddedH × paddedW`) with zeros around it.
     func pad(_ src: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
         let width = paddedW
@@ -116,10 +127,7 @@ func depthwiseForward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ w: UnsafeP
     let mult = g.og
     let plane = DepthwisePlane(srcH: g.h, srcW: g.w, dstH: g.ho, dstW: g.wo, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw,
                                dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl)
-    Parallel.forEachRange(g.c) { channels, _ in
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: plane.scratchCount)
-        let line = UnsafeMutablePointer<Float>.allocate(capacity: plane.dstH * plane.paddedW + 32)
-        defer { padded.deallocate(); line.deallocate() }
+    plane.forEachChannelRange(g.c) { channels, padded, line in
         for ic in channels {
             for i in 0..<g.n {
                 plane.pad(x + (i * g.c + ic) * g.h * g.w, into: padded)
@@ -155,10 +163,7 @@ func depthwiseBackward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ w: Unsafe
     if let transposed, let dx {
         let taps = g.kh * g.kw
         let rotated = (0..<(g.o * taps)).map { i in w[i / taps * taps + taps - 1 - i % taps] }
-        Parallel.forEachRange(g.c) { channels, _ in
-            let padded = UnsafeMutablePointer<Float>.allocate(capacity: transposed.scratchCount)
-            let line = UnsafeMutablePointer<Float>.allocate(capacity: transposed.dstH * transposed.paddedW + 32)
-            defer { padded.deallocate(); line.deallocate() }
+        transposed.forEachChannelRange(g.c) { channels, padded, line in
             for ic in channels {
                 for i in 0..<g.n {
                     for m in 0..<mult {

@@ -16,6 +16,10 @@
 /// A stride-1 3×3 convolution of `[n, k, h, w]` into `[n, m, ho, wo]` with zero padding `pt`, `pl`
 /// above and left (and whatever below and right makes `ho × wo`).
 struct Winograd3x3 {
+    /// Eight tiles' values (the transforms' vector width) and the sixteen input columns under them.
+    typealias V8 = SIMD8<Float>
+    typealias V16 = SIMD16<Float>
+
     let n, k, h, w, m, ho, wo, pt, pl: Int
     var tilesH: Int { (ho + 1) / 2 }
     var tilesW: Int { (wo + 1) / 2 }
@@ -107,9 +111,7 @@ struct Winograd3x3 {
     /// `V = Bᵀ d B` for each tile of the rows of tiles `rows` (flattened over samples) and each
     /// input channel of `channels`, into `v` (`[16][k][ld]`, tiles numbered from the chunk's start).
     func transformInput(_ x: UnsafePointer<Float>, rows: Range<Int>, channels: Range<Int>,
-                                into v: UnsafeMutablePointer<Float>, ld: Int) {
-        typealias V8 = SIMD8<Float>
-        typealias V16 = SIMD16<Float>
+                        into v: UnsafeMutablePointer<Float>, ld: Int) {
         // Four zero-padded input rows under one row of tiles: column j is input column j − pl.
         let width = 2 * paddedTilesW + 8
         let lines = UnsafeMutablePointer<Float>.allocate(capacity: 4 * width)
@@ -156,7 +158,6 @@ struct Winograd3x3 {
     /// `Y = Aᵀ M A` for each tile and each output channel of `outputs`, into the output planes.
     private func transformOutput(_ products: UnsafePointer<Float>, ld: Int, rows: Range<Int>, outputs: Range<Int>,
                                  into y: UnsafeMutablePointer<Float>) {
-        typealias V8 = SIMD8<Float>
         // The four outputs of each tile of a row, as rows of tiles (y00, y01, y10, y11).
         let staged = UnsafeMutablePointer<Float>.allocate(capacity: 4 * paddedTilesW)
         defer { staged.deallocate() }

@@ -54,8 +54,6 @@ extension Winograd3x3 {
     /// the 2×2 block of `dy` under the tile (zero past the output's edge), into `z` (`[16][m][ld]`).
     private func transformOutputGradient(_ dy: UnsafePointer<Float>, rows: Range<Int>, outputs: Range<Int>,
                                          into z: UnsafeMutablePointer<Float>, ld: Int) {
-        typealias V8 = SIMD8<Float>
-        typealias V16 = SIMD16<Float>
         let width = 2 * paddedTilesW + 16
         let lines = UnsafeMutablePointer<Float>.allocate(capacity: 2 * width)
         defer { lines.deallocate() }
