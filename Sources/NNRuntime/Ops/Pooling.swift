@@ -137,8 +137,11 @@ private func maxPool2x2(_ plane: UnsafePointer<Float>, w: Int, into y: UnsafeMut
             let j = 2 * ox
             let base = 2 * oy * w + j
             var best = r0[j], bi = base
+            // Selects, not branches: after a ReLU, ties at 0 make branches unpredictable.
             @inline(__always) func visit(_ v: Float, _ index: Int) {
-                if !best.isNaN && (v > best || v.isNaN) { best = v; bi = index }
+                let take = v > best || (v != v && best == best)
+                best = take ? v : best
+                bi = take ? index : bi
             }
             visit(r0[j + 1], base + 1)
             visit(r1[j], base + w)
