@@ -78,10 +78,12 @@ struct Winograd3x3 {
     }
 
     /// Tiles per chunk: whole rows of tiles, sized so the chunk's transformed input and products
-    /// (`16 · (k + m)` floats a tile) take about 8 MB, at least one row.
+    /// (`16 · (k + m)` floats a tile) take about 8 MB, but at least 256 tiles: each chunk packs
+    /// all of `U` (16·m·k floats) again, which fewer tiles would not repay on wide layers.
     var rowsPerChunk: Int {
         let perRow = 16 * (k + m) * paddedTilesW * 4
-        return Swift.max(1, Swift.min(n * tilesH, (8 << 20) / perRow))
+        let minimumRows = (256 + tilesW - 1) / tilesW
+        return Swift.max(1, Swift.min(n * tilesH, Swift.max(minimumRows, (8 << 20) / perRow)))
     }
 
     /// Runs the convolution of `x` with transformed weights `u` into `y` (overwritten), in chunks
