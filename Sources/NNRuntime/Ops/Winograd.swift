@@ -78,12 +78,11 @@ struct Winograd3x3 {
     }
 
     /// Tiles per chunk: whole rows of tiles, sized so the chunk's transformed input and products
-    /// (`16 · (k + m)` floats a tile) take about 8 MB, but at least 256 tiles: each chunk packs
-    /// all of `U` (16·m·k floats) again, which fewer tiles would not repay on wide layers.
+    /// (`16 · (k + m)` floats a tile) take about 8 MB, at least one row. (Chunks of at least 256
+    /// tiles, to pack `U` fewer times on 512-channel layers, measured slower: 17 MB of scratch.)
     var rowsPerChunk: Int {
         let perRow = 16 * (k + m) * paddedTilesW * 4
-        let minimumRows = (256 + tilesW - 1) / tilesW
-        return Swift.max(1, Swift.min(n * tilesH, Swift.max(minimumRows, (8 << 20) / perRow)))
+        return Swift.max(1, Swift.min(n * tilesH, (8 << 20) / perRow))
     }
 
     /// Runs the convolution of `x` with transformed weights `u` into `y` (overwritten), in chunks
