@@ -136,15 +136,15 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                 depthwiseForward(g, xs, ws, ys)
             } else if Winograd3x3.applies(to: g) {
                 let winograd = Winograd3x3(forward: g)
-                winograd.transformWeights(ws, flipped: false).withUnsafeBufferPointer { u in
-                    winograd.run(xs, u: u.baseAddress!, into: ys)
-                }
+                let u = winograd.transformWeights(ws, flipped: false)
+                withExtendedLifetime(u) { winograd.run(xs, u: u.pointer, into: ys) }
             } else {
                 // About 1 MB of columns per band (L2-sized on this class of machine).
                 let bandRows = Swift.max(1, Swift.min(g.ho, (1 << 18) / Swift.max(1, g.k * g.wo)))
                 forEachSampleRange(g, workers: sampleWorkers(g)) { samples, _ in
-                    let col = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.k * bandRows * g.wo)
-                    defer { col?.deallocate() }
+                    let columns = g.isPointwise ? nil : TensorStorage(uninitializedCount: g.k * bandRows * g.wo)
+                    defer { withExtendedLifetime(columns) {} }
+                    let col = columns?.pointer
                     for i in samples {
                         let sample = xs + i * g.c * g.h * g.w
                         for grp in 0..<g.groups {
@@ -191,9 +191,8 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                 let winograd = Winograd3x3.applies(to: g)
                 let winogradX = needX && winograd ? Winograd3x3(inputGradientOf: g) : nil
                 if let winogradX {
-                    winogradX.transformWeights(ws, flipped: true).withUnsafeBufferPointer { u in
-                        winogradX.run(gy, u: u.baseAddress!, into: pdx.baseAddress!)
-                    }
+                    let u = winogradX.transformWeights(ws, flipped: true)
+                    withExtendedLifetime(u) { winogradX.run(gy, u: u.pointer, into: pdx.baseAddress!) }
                 }
                 if needW && winograd { Winograd3x3(forward: g).weightGradient(xs, dy: gy, into: pdw.baseAddress!) }
                 let (needX, needW) = (needX && winogradX == nil, needW && !winograd)
@@ -204,8 +203,9 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                 partials.initialize(repeating: 0, count: needW ? wCount * planned : 1)
                 defer { partials.deallocate() }
                 let workers = forEachSampleRange(g, workers: planned) { samples, worker in
-                    let col = UnsafeMutablePointer<Float>.allocate(capacity: g.k * g.p)
-                    defer { col.deallocate() }
+                    let columns = TensorStorage(uninitializedCount: g.k * g.p)
+                    defer { withExtendedLifetime(columns) {} }
+                    let col = columns.pointer
                     let dwLocal = partials + worker * wCount
                     for i in samples {
                         let sample = xs + i * g.c * g.h * g.w

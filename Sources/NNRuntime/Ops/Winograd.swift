@@ -49,28 +49,41 @@ struct Winograd3x3 {
     /// `U = G g Gᵀ` for every (output, input) channel pair, laid out `[16][m][k]`. With `flipped`,
     /// `weight` is the original `[k, m, 3, 3]` convolution whose input gradient this is: each kernel
     /// is rotated by 180° and the channel axes swapped.
-    func transformWeights(_ weight: UnsafePointer<Float>, flipped: Bool) -> [Float] {
-        var u = [Float](repeating: 0, count: 16 * m * k)
-        u.withUnsafeMutableBufferPointer { pu in
-            let pu = pu.baseAddress!
-            Parallel.forEachRange(m) { outputs, _ in
-                for mo in outputs {
-                    for ki in 0..<k {
-                        let kernel = flipped ? weight + (ki * m + mo) * 9 : weight + (mo * k + ki) * 9
-                        @inline(__always) func g(_ r: Int, _ c: Int) -> Float { flipped ? kernel[(2 - r) * 3 + 2 - c] : kernel[r * 3 + c] }
-                        @inline(__always) func put(_ r: Int, _ t0: Float, _ t1: Float, _ t2: Float) {
-                            // One row of t = G g, times Gᵀ.
-                            let row = pu + (r * 4 * m + mo) * k + ki, stride = m * k
-                            row[0] = t0
-                            row[stride] = 0.5 * (t0 + t1 + t2)
-                            row[2 * stride] = 0.5 * (t0 - t1 + t2)
-                            row[3 * stride] = t2
+    func transformWeights(_ weight: UnsafePointer<Float>, flipped: Bool) -> TensorStorage {
+        let u = TensorStorage(uninitializedCount: 16 * m * k)
+        let pu = u.pointer, planeStride = m * k
+        Parallel.forEachRange(m) { outputs, _ in
+            for mo in outputs {
+                // Eight input channels at a time: their kernels' taps gathered into vectors, the
+                // transforms computed lane-wise, each result stored as eight contiguous values.
+                for ki0 in Swift.stride(from: 0, to: k, by: 8) {
+                    let lanes = Swift.min(8, k - ki0)
+                    @inline(__always) func g(_ r: Int, _ c: Int) -> V8 {
+                        let t = flipped ? (2 - r) * 3 + 2 - c : r * 3 + c
+                        var v = V8()
+                        for l in 0..<8 {
+                            let ki = ki0 + Swift.min(l, lanes - 1)
+                            v[l] = weight[(flipped ? ki * m + mo : mo * k + ki) * 9 + t]
                         }
-                        put(0, g(0, 0), g(0, 1), g(0, 2))
-                        put(1, 0.5 * (g(0, 0) + g(1, 0) + g(2, 0)), 0.5 * (g(0, 1) + g(1, 1) + g(2, 1)), 0.5 * (g(0, 2) + g(1, 2) + g(2, 2)))
-                        put(2, 0.5 * (g(0, 0) - g(1, 0) + g(2, 0)), 0.5 * (g(0, 1) - g(1, 1) + g(2, 1)), 0.5 * (g(0, 2) - g(1, 2) + g(2, 2)))
-                        put(3, g(2, 0), g(2, 1), g(2, 2))
+                        return v
                     }
+                    @inline(__always) func store(_ xi: Int, _ v: V8) {
+                        let out = pu + xi * planeStride + mo * k + ki0
+                        if lanes == 8 { UnsafeMutableRawPointer(out).storeBytes(of: v, as: V8.self); return }
+                        for l in 0..<lanes { out[l] = v[l] }
+                    }
+                    // One row of t = G g, times Gᵀ.
+                    @inline(__always) func put(_ r: Int, _ t0: V8, _ t1: V8, _ t2: V8) {
+                        store(r * 4, t0)
+                        store(r * 4 + 1, 0.5 * (t0 + t1 + t2))
+                        store(r * 4 + 2, 0.5 * (t0 - t1 + t2))
+                        store(r * 4 + 3, t2)
+                    }
+                    let (g00, g01, g02, g10, g11, g12, g20, g21, g22) = (g(0, 0), g(0, 1), g(0, 2), g(1, 0), g(1, 1), g(1, 2), g(2, 0), g(2, 1), g(2, 2))
+                    put(0, g00, g01, g02)
+                    put(1, 0.5 * (g00 + g10 + g20), 0.5 * (g01 + g11 + g21), 0.5 * (g02 + g12 + g22))
+                    put(2, 0.5 * (g00 - g10 + g20), 0.5 * (g01 - g11 + g21), 0.5 * (g02 - g12 + g22))
+                    put(3, g20, g21, g22)
                 }
             }
         }
@@ -78,11 +91,12 @@ struct Winograd3x3 {
     }
 
     /// Tiles per chunk: whole rows of tiles, sized so the chunk's transformed input and products
-    /// (`16 · (k + m)` floats a tile) take about 8 MB, at least one row. (Chunks of at least 256
-    /// tiles, to pack `U` fewer times on 512-channel layers, measured slower: 17 MB of scratch.)
+    /// (`16 · (k + m)` floats a tile) take about 8 MB, but at least 256 tiles: every chunk packs
+    /// all of `U` (16·m·k floats) again, which fewer tiles do not repay on 512-channel layers.
     var rowsPerChunk: Int {
         let perRow = 16 * (k + m) * paddedTilesW * 4
-        return Swift.max(1, Swift.min(n * tilesH, (8 << 20) / perRow))
+        let minimumRows = (256 + tilesW - 1) / tilesW
+        return Swift.max(1, Swift.min(n * tilesH, Swift.max(minimumRows, (8 << 20) / perRow)))
     }
 
     /// Runs the convolution of `x` with transformed weights `u` into `y` (overwritten), in chunks
@@ -90,9 +104,7 @@ struct Winograd3x3 {
     func run(_ x: UnsafePointer<Float>, u: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, chunkRows: Int? = nil) {
         let totalRows = n * tilesH, chunkRows = chunkRows ?? rowsPerChunk
         let ld = chunkRows * tilesW + 8
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k * ld)
-        let products = UnsafeMutablePointer<Float>.allocate(capacity: 16 * m * ld)
-        defer { v.deallocate(); products.deallocate() }
+        withScratch(16 * k * ld) { v in withScratch(16 * m * ld) { products in
         for first in stride(from: 0, to: totalRows, by: chunkRows) {
             let rows = first..<Swift.min(totalRows, first + chunkRows)
             let tiles = rows.count * tilesW
@@ -107,6 +119,7 @@ struct Winograd3x3 {
             }
             Parallel.forEachRange(m) { outputs, _ in transformOutput(products, ld: ld, rows: rows, outputs: outputs, into: y) }
         }
+        } }
     }
 
     /// `V = Bᵀ d B` for each tile of the rows of tiles `rows` (flattened over samples) and each

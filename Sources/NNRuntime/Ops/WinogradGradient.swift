@@ -13,11 +13,8 @@ extension Winograd3x3 {
                         chunkRows: Int? = nil) {
         let totalRows = n * tilesH, chunkRows = chunkRows ?? rowsPerChunk
         let ld = chunkRows * tilesW + 8
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k * ld)
-        let z = UnsafeMutablePointer<Float>.allocate(capacity: 16 * m * ld)
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: 16 * m * k)
-        sums.initialize(repeating: 0, count: 16 * m * k)
-        defer { v.deallocate(); z.deallocate(); sums.deallocate() }
+        withScratch(16 * k * ld) { v in withScratch(16 * m * ld) { z in withScratch(16 * m * k) { sums in
+        sums.update(repeating: 0, count: 16 * m * k)
         for first in stride(from: 0, to: totalRows, by: chunkRows) {
             let rows = first..<Swift.min(totalRows, first + chunkRows)
             Parallel.forEachRange(k) { channels, _ in transformInput(x, rows: rows, channels: channels, into: v, ld: ld) }
@@ -48,6 +45,7 @@ extension Winograd3x3 {
                 put(2, c0.2, c1.2, c2.2, c3.2)
             }
         }
+        } } }
     }
 
     /// `Z = A dY Aᵀ` for each tile of the rows of tiles `rows` and each output channel of `outputs`:

@@ -32,6 +32,15 @@ public final class TensorStorage: @unchecked Sendable {
     }
 }
 
+/// `count` uninitialised floats of scratch for `body`, from the buffer pool: a kernel's large
+/// temporaries (im2col columns, Winograd's transformed tiles) are reused across calls instead of
+/// being page-faulted in afresh.
+@inline(__always)
+func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+    let storage = TensorStorage(uninitializedCount: count)
+    return try withExtendedLifetime(storage) { try body(storage.pointer) }
+}
+
 /// Recycles large buffers by exact size.
 ///
 /// Every forward and backward pass allocates the same activation shapes again; buffers above the C
