@@ -16,11 +16,10 @@ import TestSupport
         let x = Tensor.randn([3, 8, 7, 10], using: &gen), w = Tensor.randn([9, 8, 3, 3], using: &gen)
         let g = geometry(x.shape, out: 9, padding: .symmetric(1, 1))
         let winograd = Winograd3x3(forward: g)
-        let u = w.withUnsafeBufferPointer { winograd.transformWeights($0.baseAddress!, flipped: false) }
         let y = Tensor(shape: [3, 9, 7, 10]) { dst in
-            x.withUnsafeBufferPointer { px in
-                withExtendedLifetime(u) { winograd.run(px.baseAddress!, u: u.pointer, into: dst.baseAddress!, chunkRows: chunkRows) }
-            }
+            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
+                winograd.convolve(px.baseAddress!, weight: pw.baseAddress!, flipped: false, into: dst.baseAddress!, chunkRows: chunkRows)
+            } }
         }
         let expected = naiveConv2d(x, w, nil, stride: (1, 1), pads: (1, 1, 1, 1), dilation: (1, 1), groups: 1)
         #expect(Compare.maxScaledDifference(y, expected) < 1e-5)
@@ -33,11 +32,10 @@ import TestSupport
         let dy = Tensor.randn([2, 10, g.ho, g.wo], using: &gen)
         let winograd = Winograd3x3(inputGradientOf: g)!
         #expect((winograd.k, winograd.m, winograd.ho, winograd.wo) == (10, 8, 6, 7))
-        let u = w.withUnsafeBufferPointer { winograd.transformWeights($0.baseAddress!, flipped: true) }
         let dx = Tensor(shape: x.shape) { dst in
-            dy.withUnsafeBufferPointer { py in
-                withExtendedLifetime(u) { winograd.run(py.baseAddress!, u: u.pointer, into: dst.baseAddress!, chunkRows: 2) }
-            }
+            dy.withUnsafeBufferPointer { py in w.withUnsafeBufferPointer { pw in
+                winograd.convolve(py.baseAddress!, weight: pw.baseAddress!, flipped: true, into: dst.baseAddress!, chunkRows: 2)
+            } }
         }
         // ⟨dy, conv(x)⟩ is linear in x, so its gradient is the VJP the im2col path computes.
         let tape = GradientTape()

@@ -135,21 +135,16 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
             if g.isDepthwise {
                 depthwiseForward(g, xs, ws, ys)
             } else if Winograd3x3.applies(to: g) {
-                let winograd = Winograd3x3(forward: g)
-                let u = winograd.transformWeights(ws, flipped: false)
-                withExtendedLifetime(u) { winograd.run(xs, u: u.pointer, into: ys) }
+                Winograd3x3(forward: g).convolve(xs, weight: ws, flipped: false, into: ys)
             } else {
                 // About 1 MB of columns per band (L2-sized on this class of machine).
                 let bandRows = Swift.max(1, Swift.min(g.ho, (1 << 18) / Swift.max(1, g.k * g.wo)))
-                forEachSampleRange(g, workers: sampleWorkers(g)) { samples, _ in
-                    let columns = g.isPointwise ? nil : TensorStorage(uninitializedCount: g.k * bandRows * g.wo)
-                    defer { withExtendedLifetime(columns) {} }
-                    let col = columns?.pointer
+                forEachSampleRange(g, workers: sampleWorkers(g)) { samples, _ in withScratch(g.isPointwise ? 0 : g.k * bandRows * g.wo) { col in
                     for i in samples {
                         let sample = xs + i * g.c * g.h * g.w
                         for grp in 0..<g.groups {
                             let a = ws + grp * g.og * g.k, y = ys + (i * g.o + grp * g.og) * g.p
-                            guard let col else { sgemm(a, sample + grp * g.cg * g.p, y, m: g.og, n: g.p, k: g.k); continue }
+                            if g.isPointwise { sgemm(a, sample + grp * g.cg * g.p, y, m: g.og, n: g.p, k: g.k); continue }
                             // Bands of output rows whose columns fit in cache: sgemm packs them while still warm.
                             for first in Swift.stride(from: 0, to: g.ho, by: bandRows) {
                                 let band = first..<Swift.min(g.ho, first + bandRows)
@@ -158,7 +153,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                             }
                         }
                     }
-                }
+                } }
             }
         } }
         if let bias {
@@ -190,10 +185,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                 // convolution of dy); the im2col loop below does what they leave.
                 let winograd = Winograd3x3.applies(to: g)
                 let winogradX = needX && winograd ? Winograd3x3(inputGradientOf: g) : nil
-                if let winogradX {
-                    let u = winogradX.transformWeights(ws, flipped: true)
-                    withExtendedLifetime(u) { winogradX.run(gy, u: u.pointer, into: pdx.baseAddress!) }
-                }
+                winogradX?.convolve(gy, weight: ws, flipped: true, into: pdx.baseAddress!)
                 if needW && winograd { Winograd3x3(forward: g).weightGradient(xs, dy: gy, into: pdw.baseAddress!) }
                 let (needX, needW) = (needX && winogradX == nil, needW && !winograd)
                 guard needX || needW else { return }
@@ -202,10 +194,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                 let partials = UnsafeMutablePointer<Float>.allocate(capacity: needW ? wCount * planned : 1)
                 partials.initialize(repeating: 0, count: needW ? wCount * planned : 1)
                 defer { partials.deallocate() }
-                let workers = forEachSampleRange(g, workers: planned) { samples, worker in
-                    let columns = TensorStorage(uninitializedCount: g.k * g.p)
-                    defer { withExtendedLifetime(columns) {} }
-                    let col = columns.pointer
+                let workers = forEachSampleRange(g, workers: planned) { samples, worker in withScratch(g.k * g.p) { col in
                     let dwLocal = partials + worker * wCount
                     for i in samples {
                         let sample = xs + i * g.c * g.h * g.w
@@ -231,7 +220,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
                             }
                         }
                     }
-                }
+                } }
                 if needW {
                     let dw = pdw.baseAddress!
                     for wk in 0..<workers { let src = partials + wk * wCount; for j in 0..<wCount { dw[j] += src[j] } }

@@ -4,8 +4,8 @@ import Foundation
 ///
 /// There is too little work per channel for a matrix product, so these loop directly. The forward
 /// pass (and the input gradient of a stride-1 layer, the same convolution of `dy` with each kernel
-/// rotated by 180°) copies each plane once into a zero-padded scratch plane, then computes eight
-/// outputs at a time with every tap accumulated in registers: one load per multiply-add and no
+/// rotated by 180°) copies each plane once into a zero-padded scratch plane, then computes 32
+/// outputs at a time (four vectors) with every tap accumulated in registers: one load per multiply-add and no
 /// bounds tests. Work is split across input channels (each with its output channels), so threads
 /// never write the same memory, also in the backward pass.
 
@@ -13,11 +13,22 @@ import Foundation
 /// through a zero-padded copy of `src`.
 struct DepthwisePlane {
     let srcH, srcW, dstH, dstW, kh, kw, sh, sw, dh, dw, pt, pl: Int
+    /// Columns of the padded copy. Stride 1 needs exactly the rows' reach; other strides get sixteen
+    /// columns of slack, so their sixteen-wide loads (even lanes kept) stay in the row.
+    let paddedW: Int
+    /// Each tap's offset in the padded plane, row-major over the kernel.
+    let offsets: [Int]
 
-    /// Rows and columns of the padded copy. Stride 1 needs exactly the rows' reach; other strides
-    /// get sixteen columns of slack, so their sixteen-wide loads (even lanes kept) stay in the row.
+    init(srcH: Int, srcW: Int, dstH: Int, dstW: Int, kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int, pt: Int, pl: Int) {
+        (self.srcH, self.srcW, self.dstH, self.dstW, self.kh, self.kw) = (srcH, srcW, dstH, dstW, kh, kw)
+        (self.sh, self.sw, self.dh, self.dw, self.pt, self.pl) = (sh, sw, dh, dw, pt, pl)
+        let width = sw == 1 ? dstW + (kw - 1) * dw : (dstW - 1) * sw + (kw - 1) * dw + 1 + 16
+        paddedW = width
+        offsets = (0..<(kh * kw)).map { t in t / kw * dh * width + t % kw * dw }
+    }
+
+    /// Rows of the padded copy.
     var paddedH: Int { (dstH - 1) * sh + (kh - 1) * dh + 1 }
-    var paddedW: Int { sw == 1 ? dstW + (kw - 1) * dw : (dstW - 1) * sw + (kw - 1) * dw + 1 + 16 }
     /// Floats to allocate for the padded copy (with slack for the last row's overreach).
     var scratchCount: Int { paddedH * paddedW + slack }
     /// Past the plane's end, the flat stride-1 loop reads up to 31 outputs' reach.
@@ -75,11 +86,13 @@ struct DepthwisePlane {
     func run(_ padded: UnsafePointer<Float>, kernel: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
              accumulate: Bool, line: UnsafeMutablePointer<Float>) {
         let width = paddedW, count = kh * kw
-        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: count)
-        defer { offsets.deallocate() }
-        for ki in 0..<kh { for kj in 0..<kw { offsets[ki * kw + kj] = ki * dh * width + kj * dw } }
+        offsets.withUnsafeBufferPointer { offsets in
+        let offsets = offsets.baseAddress!
         @inline(__always) func put(_ out: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) {
             UnsafeMutableRawPointer(out).storeBytes(of: v, as: SIMD8<Float>.self)
+        }
+        @inline(__always) func putAdding(_ out: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) {
+            put(out, accumulate ? v + UnsafeRawPointer(out).loadUnaligned(as: SIMD8<Float>.self) : v)
         }
         if sh == 1 && sw == 1 {
             let total = dstH * width
@@ -101,14 +114,11 @@ struct DepthwisePlane {
             if sw <= 2 {
                 while ox + 32 <= dstW {
                     let (a0, a1, a2, a3) = taps(kernel, offsets, count, row + ox * sw, step: sw, blocks: 4)
-                    for (j, a) in [a0, a1, a2, a3].enumerated() {
-                        put(out + ox + 8 * j, accumulate ? a + UnsafeRawPointer(out + ox + 8 * j).loadUnaligned(as: SIMD8<Float>.self) : a)
-                    }
+                    putAdding(out + ox, a0); putAdding(out + ox + 8, a1); putAdding(out + ox + 16, a2); putAdding(out + ox + 24, a3)
                     ox += 32
                 }
                 while ox + 8 <= dstW {
-                    let a = taps(kernel, offsets, count, row + ox * sw, step: sw, blocks: 1).0
-                    put(out + ox, accumulate ? a + UnsafeRawPointer(out + ox).loadUnaligned(as: SIMD8<Float>.self) : a)
+                    putAdding(out + ox, taps(kernel, offsets, count, row + ox * sw, step: sw, blocks: 1).0)
                     ox += 8
                 }
             }
@@ -117,6 +127,7 @@ struct DepthwisePlane {
                 for t in 0..<count { acc += kernel[t] * row[ox * sw + offsets[t]] }
                 out[ox] = acc
             }
+        }
         }
     }
 }
@@ -162,20 +173,21 @@ func depthwiseBackward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ w: Unsafe
     let transposed = dx == nil ? nil : depthwiseInputGradientPlane(g)
     if let transposed, let dx {
         let taps = g.kh * g.kw
-        let rotated = (0..<(g.o * taps)).map { i in w[i / taps * taps + taps - 1 - i % taps] }
+        let rotatedKernels = (0..<(g.o * taps)).map { i in w[i / taps * taps + taps - 1 - i % taps] }
+        rotatedKernels.withUnsafeBufferPointer { rotated in
+        let rotated = rotated.baseAddress!
         transposed.forEachChannelRange(g.c) { channels, padded, line in
             for ic in channels {
                 for i in 0..<g.n {
                     for m in 0..<mult {
                         let oc = ic * mult + m
                         transposed.pad(dy + (i * g.o + oc) * g.p, into: padded)
-                        rotated.withUnsafeBufferPointer { k in
-                            transposed.run(padded, kernel: k.baseAddress! + oc * taps, into: dx + (i * g.c + ic) * g.h * g.w,
-                                           accumulate: m > 0, line: line)
-                        }
+                        transposed.run(padded, kernel: rotated + oc * taps, into: dx + (i * g.c + ic) * g.h * g.w,
+                                       accumulate: m > 0, line: line)
                     }
                 }
             }
+        }
         }
     }
     let dx = transposed == nil ? dx : nil

@@ -92,7 +92,7 @@ extension Tensor {
     /// The elementwise kernel of two same-shaped tensors, split across the cores like ``mapParallel(_:)``.
     @inline(__always)
     func zipParallel<K: BinaryKernel>(_ other: Tensor, _ kernel: K) -> Tensor {
-        precondition(shape == other.shape, "zipMap: shapes \(shape) and \(other.shape) differ")
+        precondition(shape == other.shape, "zipParallel: shapes \(shape) and \(other.shape) differ")
         return Tensor(shape: shape) { out in
             withUnsafeBufferPointer { pa in other.withUnsafeBufferPointer { pb in
                 guard let a = pa.baseAddress, let b = pb.baseAddress, let dst = out.baseAddress else { return }

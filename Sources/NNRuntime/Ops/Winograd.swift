@@ -46,10 +46,19 @@ struct Winograd3x3 {
         (n, k, h, w, m, ho, wo, pt, pl) = (g.n, g.o, g.ho, g.wo, g.c, g.h, g.w, 2 - g.pt, 2 - g.pl)
     }
 
+    /// Convolves `x` with `weight` into `y` (overwritten): the weights are transformed once, then
+    /// the tiles run in chunks of `chunkRows` rows (``rowsPerChunk`` by default). With `flipped`, see
+    /// ``transformWeights(_:flipped:)``.
+    func convolve(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, flipped: Bool,
+                  into y: UnsafeMutablePointer<Float>, chunkRows: Int? = nil) {
+        let u = transformWeights(weight, flipped: flipped)
+        withExtendedLifetime(u) { run(x, u: u.pointer, into: y, chunkRows: chunkRows ?? rowsPerChunk) }
+    }
+
     /// `U = G g Gᵀ` for every (output, input) channel pair, laid out `[16][m][k]`. With `flipped`,
     /// `weight` is the original `[k, m, 3, 3]` convolution whose input gradient this is: each kernel
     /// is rotated by 180° and the channel axes swapped.
-    func transformWeights(_ weight: UnsafePointer<Float>, flipped: Bool) -> TensorStorage {
+    private func transformWeights(_ weight: UnsafePointer<Float>, flipped: Bool) -> TensorStorage {
         let u = TensorStorage(uninitializedCount: 16 * m * k)
         let pu = u.pointer, planeStride = m * k
         Parallel.forEachRange(m) { outputs, _ in
@@ -99,10 +108,10 @@ struct Winograd3x3 {
         return Swift.max(1, Swift.min(n * tilesH, Swift.max(minimumRows, (8 << 20) / perRow)))
     }
 
-    /// Runs the convolution of `x` with transformed weights `u` into `y` (overwritten), in chunks
-    /// of `chunkRows` rows of tiles (``rowsPerChunk`` by default).
-    func run(_ x: UnsafePointer<Float>, u: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, chunkRows: Int? = nil) {
-        let totalRows = n * tilesH, chunkRows = chunkRows ?? rowsPerChunk
+    /// Runs the convolution of `x` with transformed weights `u` into `y`, in chunks of `chunkRows`
+    /// rows of tiles.
+    private func run(_ x: UnsafePointer<Float>, u: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, chunkRows: Int) {
+        let totalRows = n * tilesH
         let ld = chunkRows * tilesW + 8
         withScratch(16 * k * ld) { v in withScratch(16 * m * ld) { products in
         for first in stride(from: 0, to: totalRows, by: chunkRows) {
